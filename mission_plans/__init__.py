@@ -1,0 +1,1 @@
+"""Sweep planning over a hull, plan files and MAVLink mission items (issue 3)."""

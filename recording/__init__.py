@@ -1,0 +1,1 @@
+"""Mission records: writer, replay, integrity manifest, reports (issue 8)."""

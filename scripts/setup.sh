@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Sets up everything HullWatch needs on a Debian/Ubuntu machine: system libraries for
+# Qt/GL/Xvfb, a virtualenv in .venv at the repo root, and the Python packages.
+# Idempotent and quick when nothing changed; sourced by run.sh and test.sh.
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$REPO/.venv"
+
+# Debian packages a fresh machine lacks (see README "Set-up"):
+#  libusb-1.0-0 (open3d links it), libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0
+#  libxkbcommon-x11-0 (Qt xcb platform), libgl1 libegl1 (Qt/GL), libpulse0 (QtMultimedia),
+#  libgomp1 (onnxruntime), xvfb + xauth (virtual display for GUI tests), python3-venv.
+DEB_PACKAGES=(libusb-1.0-0 libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0
+              libgl1 libegl1 libpulse0 libgomp1 xvfb xauth)
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for p in "${DEB_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+fi
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  if command -v apt-get >/dev/null 2>&1 && { [ -z "$SUDO" ] || command -v sudo >/dev/null 2>&1; }; then
+    echo "setup: installing Debian packages: ${missing[*]}" >&2
+    $SUDO apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  else
+    echo "setup: please install these system packages first: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+PY="${HULLWATCH_PYTHON:-}"
+if [ -z "$PY" ]; then
+  for c in python3.11 python3; do
+    if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      PY="$c"; break
+    fi
+  done
+fi
+if [ -z "$PY" ]; then
+  echo "setup: HullWatch needs Python 3.11 (PySide6 6.11 and the torch wheels); set HULLWATCH_PYTHON to one" >&2
+  exit 1
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "setup: creating $VENV" >&2
+  "$PY" -m venv "$VENV" || { echo "setup: python venv failed; on Debian install python3-venv" >&2; exit 1; }
+  "$VENV/bin/python" -m pip install -q --upgrade pip >&2
+fi
+
+# Reinstall only when the dependency list changed.
+stamp="$VENV/.hullwatch-deps"
+want="$(sha256sum "$REPO/pyproject.toml" | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: installing Python packages into .venv" >&2
+  "$VENV/bin/python" -m pip install -q -e "$REPO[dev]" >&2
+  echo "$want" > "$stamp"
+fi
