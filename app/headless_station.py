@@ -1,0 +1,134 @@
+"""The headless station: connect, run the requested steps, print telemetry once a second.
+
+Used by `hullwatch connect` and, until the GUI exists, by `hullwatch` itself.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+from vehicle import SubMode, Vehicle
+from vehicle.events import (ArmedChanged, FailsafeRaised, LinkLost, LinkProblem, LinkRestored,
+                            ManualControlChanged, ModeChanged, ReplayFinished, StatusTextReceived)
+from vehicle.maneuvers import dive_to
+
+from .telemetry_line import telemetry_line
+
+KEEPALIVE_HZ = 10.0
+
+
+class _NeutralPilot:
+    """Neutral sticks while the station is the pilot, so ArduSub's no-input failsafe
+    does not disarm a vehicle we armed; paused while a manoeuvre flies it."""
+
+    def __init__(self, vehicle: Vehicle):
+        self._vehicle = vehicle
+        self.paused = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="neutral pilot", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0 / KEEPALIVE_HZ):
+            if not self.paused.is_set():
+                self._vehicle.manual.set_input()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(1.0)
+        self._vehicle.manual.release()
+
+
+def _describe(event) -> str | None:
+    if isinstance(event, StatusTextReceived):
+        return f"vehicle says: {event.status.text}"
+    if isinstance(event, LinkLost):
+        return f"LINK LOST: {event.reason}"
+    if isinstance(event, LinkRestored):
+        return f"link restored after {event.after_s:.1f} s"
+    if isinstance(event, LinkProblem):
+        return f"link: {event.message}"
+    if isinstance(event, FailsafeRaised):
+        return f"FAILSAFE {event.kind.upper()}: {event.text}"
+    if isinstance(event, ModeChanged):
+        return f"mode {event.mode}"
+    if isinstance(event, ArmedChanged):
+        return "ARMED" if event.armed else "disarmed"
+    if isinstance(event, ManualControlChanged) and not event.active:
+        return f"manual control: {event.reason}"
+    if isinstance(event, ReplayFinished):
+        return f"end of replay {event.path}"
+    return None
+
+
+def run_headless(url: str, *, arm: bool = False, mode: str | None = None, dive_depth_m: float | None = None,
+                 duration_s: float | None = None, discovery_timeout_s: float = 10.0, tlog: str | None = None,
+                 keep_armed: bool = False, out=sys.stdout, err=sys.stderr) -> int:
+    """Returns the exit code; raises VehicleError/LinkError for the CLI to report."""
+    started = time.monotonic()
+    vehicle = Vehicle(url, tlog_path=tlog)
+    vehicle.open()
+    unsubscribe = vehicle.events.subscribe(lambda e: (text := _describe(e)) and print(text, file=err, flush=True))
+    pilot: _NeutralPilot | None = None
+    printer_stop = threading.Event()
+    we_armed = False
+
+    def print_lines() -> None:
+        while not printer_stop.wait(1.0):
+            print(telemetry_line(vehicle.state, vehicle.link_stats(), vehicle.now_s()), file=out, flush=True)
+
+    printer = threading.Thread(target=print_lines, name="telemetry printer", daemon=True)
+    try:
+        state = vehicle.wait_discovered(discovery_timeout_s)
+        fw = state.firmware.version or "firmware version not reported yet"
+        print(f"connected to {state.vehicle_type} ({state.autopilot}) system {state.system_id} component "
+              f"{state.component_id} on {vehicle.link.description}; {fw}", file=err, flush=True)
+        printer.start()
+        steps = arm or mode is not None or dive_depth_m is not None
+        if arm or dive_depth_m is not None:
+            pilot = _NeutralPilot(vehicle)
+        if arm:
+            if not vehicle.state.armed:
+                vehicle.arm()
+                we_armed = True
+            print("step: armed (confirmed by heartbeat)", file=err, flush=True)
+        if mode is not None:
+            reached = vehicle.set_mode(mode)
+            print(f"step: mode {reached.name} (confirmed by heartbeat)", file=err, flush=True)
+        if dive_depth_m is not None:
+            if vehicle.state.custom_mode not in (SubMode.ALT_HOLD, SubMode.GUIDED):
+                vehicle.set_mode(SubMode.ALT_HOLD)
+                print("step: mode ALT_HOLD for the dive (confirmed)", file=err, flush=True)
+            pilot.paused.set()
+            try:
+                held = dive_to(vehicle, dive_depth_m)
+            finally:
+                pilot.paused.clear()
+            print(f"step: holding {held:.2f} m (target {dive_depth_m:.2f} m)", file=err, flush=True)
+        if duration_s is not None:
+            left = duration_s - (time.monotonic() - started)
+            _wait(vehicle, left)
+        elif not steps:
+            _wait(vehicle, None)
+        return 0
+    finally:
+        printer_stop.set()
+        if pilot is not None:
+            pilot.stop()
+        if we_armed and not keep_armed and vehicle.state.armed and vehicle.state.link_ok:
+            try:
+                vehicle.disarm()
+                print("disarmed (the station had armed it; --keep-armed leaves it armed)", file=err, flush=True)
+            except Exception as exc:  # noqa: BLE001 - report, still close the link
+                print(f"could not disarm at exit: {exc}", file=err, flush=True)
+        unsubscribe()
+        vehicle.close()
+
+
+def _wait(vehicle: Vehicle, seconds: float | None) -> None:
+    deadline = None if seconds is None else time.monotonic() + max(0.0, seconds)
+    while deadline is None or time.monotonic() < deadline:
+        if vehicle.link.is_replay and getattr(vehicle.link, "finished", False):
+            return
+        time.sleep(0.1)
