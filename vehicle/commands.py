@@ -13,6 +13,7 @@ _RESULT_HINTS = {
     mavlink.MAV_RESULT_TEMPORARILY_REJECTED: "try again in a moment",
     mavlink.MAV_RESULT_FAILED: "see the vehicle's message",
 }
+IN_PROGRESS_WAIT_S = 3.0
 # STATUSTEXT that explains a refusal arrives just before (ArduSub) or after the ACK.
 _EXPLANATION_GRACE_S = 0.15
 
@@ -46,7 +47,8 @@ class CommandSender:
                     if ack is None:
                         break
                     if ack.result == mavlink.MAV_RESULT_IN_PROGRESS:
-                        deadline = time.monotonic() + timeout_s  # still working: keep waiting
+                        # still working (a long command reports progress): wait longer, don't resend
+                        deadline = time.monotonic() + max(IN_PROGRESS_WAIT_S, timeout_s)
                         continue
                     if ack.result == mavlink.MAV_RESULT_ACCEPTED:
                         return ack.result

@@ -73,7 +73,9 @@ class MavlinkProtocol:
                     self._bad_bytes += len(msg.data)
                 continue
             if mtype.startswith("UNKNOWN"):
+                # an id outside the dialect: its CRC cannot be checked, so it may be noise
                 self._unknown += 1
+                continue
             self._received += 1
             self._track_sequence(msg)
             good.append(msg)
