@@ -15,31 +15,6 @@ from vehicle.maneuvers import dive_to
 
 from .telemetry_line import telemetry_line
 
-KEEPALIVE_HZ = 10.0
-
-
-class _NeutralPilot:
-    """Neutral sticks while the station is the pilot, so ArduSub's no-input failsafe
-    does not disarm a vehicle we armed; paused while a manoeuvre flies it."""
-
-    def __init__(self, vehicle: Vehicle):
-        self._vehicle = vehicle
-        self.paused = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="neutral pilot", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(1.0 / KEEPALIVE_HZ):
-            if not self.paused.is_set():
-                self._vehicle.manual.set_input()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(1.0)
-        self._vehicle.manual.release()
-
-
 def _describe(event) -> str | None:
     if isinstance(event, StatusTextReceived):
         return f"vehicle says: {event.status.text}"
@@ -70,7 +45,7 @@ def run_headless(url: str, *, arm: bool = False, mode: str | None = None, dive_d
     vehicle = Vehicle(url, tlog_path=tlog)
     vehicle.open()
     unsubscribe = vehicle.events.subscribe(lambda e: (text := _describe(e)) and print(text, file=err, flush=True))
-    pilot: _NeutralPilot | None = None
+    station_pilot = False
     printer_stop = threading.Event()
     we_armed = False
 
@@ -87,7 +62,9 @@ def run_headless(url: str, *, arm: bool = False, mode: str | None = None, dive_d
         printer.start()
         steps = arm or mode is not None or dive_depth_m is not None
         if arm or dive_depth_m is not None:
-            pilot = _NeutralPilot(vehicle)
+            # no gamepad here: the station is the pilot and holds the sticks neutral
+            vehicle.manual.keep_alive(True)
+            station_pilot = True
         if arm:
             if not vehicle.state.armed:
                 vehicle.arm()
@@ -100,11 +77,7 @@ def run_headless(url: str, *, arm: bool = False, mode: str | None = None, dive_d
             if vehicle.state.custom_mode not in (SubMode.ALT_HOLD, SubMode.GUIDED):
                 vehicle.set_mode(SubMode.ALT_HOLD)
                 print("step: mode ALT_HOLD for the dive (confirmed)", file=err, flush=True)
-            pilot.paused.set()
-            try:
-                held = dive_to(vehicle, dive_depth_m)
-            finally:
-                pilot.paused.clear()
+            held = dive_to(vehicle, dive_depth_m)
             print(f"step: holding {held:.2f} m (target {dive_depth_m:.2f} m)", file=err, flush=True)
         if duration_s is not None:
             left = duration_s - (time.monotonic() - started)
@@ -114,14 +87,14 @@ def run_headless(url: str, *, arm: bool = False, mode: str | None = None, dive_d
         return 0
     finally:
         printer_stop.set()
-        if pilot is not None:
-            pilot.stop()
         if we_armed and not keep_armed and vehicle.state.armed and vehicle.state.link_ok:
             try:
                 vehicle.disarm()
                 print("disarmed (the station had armed it; --keep-armed leaves it armed)", file=err, flush=True)
             except Exception as exc:  # noqa: BLE001 - report, still close the link
                 print(f"could not disarm at exit: {exc}", file=err, flush=True)
+        if station_pilot:
+            vehicle.manual.keep_alive(False)
         unsubscribe()
         vehicle.close()
 

@@ -25,7 +25,8 @@ if ((${#missing[@]})); then
   if command -v apt-get >/dev/null 2>&1 && { [ -z "$SUDO" ] || command -v sudo >/dev/null 2>&1; }; then
     echo "setup: installing Debian packages: ${missing[*]}" >&2
     $SUDO apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+      || { echo "setup: apt-get install failed for: ${missing[*]}" >&2; exit 1; }
   else
     echo "setup: please install these system packages first: ${missing[*]}" >&2
     exit 1

@@ -14,7 +14,7 @@ from .errors import CommandTimeout, VehicleError
 
 DIVE_GAIN_PER_M = 400.0  # throttle offset per metre of depth error
 DIVE_MAX_OFFSET = 400  # at most 80% throttle down/up
-SURFACE_EPSILON_M = 0.05
+NEUTRAL_BAND_M = 0.1  # close enough to let depth hold take over
 
 
 def dive_to(vehicle, depth_m: float, *, tolerance_m: float = 0.3, settle_s: float = 3.0,
@@ -52,7 +52,7 @@ def dive_to(vehicle, depth_m: float, *, tolerance_m: float = 0.3, settle_s: floa
                 z = 500
             else:
                 error = depth_m - depth
-                if abs(error) <= tolerance_m * 0.5:
+                if abs(error) <= min(NEUTRAL_BAND_M, tolerance_m * 0.5):
                     z = 500  # neutral: ArduSub holds the depth it is at
                 else:
                     offset = max(-DIVE_MAX_OFFSET, min(DIVE_MAX_OFFSET, error * DIVE_GAIN_PER_M))

@@ -46,6 +46,7 @@ class ManualControl:
         self._last_input_s: float | None = None
         self._pulses: list[list[int]] = []  # [button mask, frames left]
         self._held_mask = 0
+        self._station_pilot = False
         self._active = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -71,6 +72,15 @@ class ManualControl:
 
     def neutral(self) -> None:
         self.set_input()
+
+    def keep_alive(self, enabled: bool = True) -> None:
+        """The station itself is the pilot (scripted or autonomous flight with no gamepad):
+        neutral sticks go out whenever no fresher input exists, so ArduSub's pilot-input
+        failsafe stays quiet. A gamepad's set_input still takes precedence while it lives."""
+        with self._lock:
+            self._station_pilot = enabled
+        if enabled:
+            self._ensure_thread()
 
     def release(self) -> None:
         """The input source hands over on purpose: stop sending now."""
@@ -104,8 +114,9 @@ class ManualControl:
 
     def _frame(self, now: float) -> Setpoint | None:
         with self._lock:
-            live = self._last_input_s is not None and now - self._last_input_s <= self.input_timeout_s
-            base = self._setpoint if live else Setpoint()
+            fresh = self._last_input_s is not None and now - self._last_input_s <= self.input_timeout_s
+            live = fresh or self._station_pilot
+            base = self._setpoint if fresh else Setpoint()
             mask = self._held_mask
             busy = 0  # buttons whose earliest pulse is running; later presses of them wait
             for pulse in self._pulses:
@@ -128,8 +139,8 @@ class ManualControl:
         while not self._stop.is_set():
             now = time.monotonic()
             frame = self._frame(now)
-            live = frame is not None and self._last_input_s is not None and \
-                now - self._last_input_s <= self.input_timeout_s
+            live = frame is not None and (self._station_pilot or (
+                self._last_input_s is not None and now - self._last_input_s <= self.input_timeout_s))
             if live != self._active:
                 self._active = live
                 reason = "input source active" if live else \

@@ -18,6 +18,8 @@ from .events import TransferProgress
 from .telemetry import enum_name
 
 MISSION_TYPE = mavlink.MAV_MISSION_TYPE_MISSION
+DOWNLOAD_WINDOW = 8  # item requests in flight during a download
+LAST_ITEM_TRIES = 2  # resends of the final item before checking whether the ACK was lost
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,7 +90,8 @@ class _Rto:
         self.value = min(self.hi, max(self.lo, self.srtt + 4 * self.rttvar))
 
     def backoff(self) -> None:
-        self.value = min(self.hi, self.value * 1.5)
+        # gentle: loss on a tether or radio is mostly random, not congestion
+        self.value = min(self.hi, self.value * 1.25)
 
 
 def _result_name(result: int) -> str:
@@ -134,6 +137,11 @@ class MissionTransfer:
                 if m is None:
                     tries += 1
                     self.retransmissions += 1
+                    if last_sent == count - 1 and tries >= LAST_ITEM_TRIES and self._vehicle_has_count(count):
+                        # ArduPilot ignores items once a transfer is complete, so a lost
+                        # final ACK is never repeated: ask how many items it now holds
+                        v.events.emit(TransferProgress("mission upload", count, count))
+                        return
                     if tries > tmo.mission_retries:
                         where = "the item count" if last_sent is None else f"item {last_sent}"
                         raise MissionTransferError(f"mission upload failed: no answer to {where} after "
@@ -181,6 +189,20 @@ class MissionTransfer:
                     done_items = seq + 1
                     v.events.emit(TransferProgress("mission upload", seq, count))
 
+    def _vehicle_has_count(self, count: int) -> bool:
+        v, tmo = self._v, self._v.timeouts
+        sysid, compid = v.target()
+        with v.router.waiter(["MISSION_COUNT"], lambda m: getattr(m, "mission_type", 0) == MISSION_TYPE) as q:
+            for _ in range(1 + tmo.mission_retries):
+                v.connection.send(mavlink.MAVLink_mission_request_list_message(sysid, compid, MISSION_TYPE))
+                m = q.get(tmo.mission_rto_max_s)
+                if m is not None:
+                    # close the download we just opened, as a GCS must
+                    v.connection.send(mavlink.MAVLink_mission_ack_message(
+                        sysid, compid, mavlink.MAV_MISSION_ACCEPTED, MISSION_TYPE))
+                    return m.count == count
+        return False
+
     # -- download -------------------------------------------------------------
     def download(self) -> list[MissionItem]:
         v, tmo = self._v, self._v.timeouts
@@ -207,46 +229,61 @@ class MissionTransfer:
                 break
             if count is None:
                 raise MissionTransferError("mission download failed: the vehicle never sent its item count")
-        items: list[MissionItem] = []
+        return self._download_items(count, rto, deadline)
+
+    def _download_items(self, count: int, rto: "_Rto", deadline: float) -> list[MissionItem]:
+        """Requests a window of items at once (the vehicle answers each MISSION_REQUEST_INT
+        on its own), re-requesting any whose answer is overdue: on a lossy link this costs
+        one timeout per window rather than one per lost packet."""
+        v, tmo = self._v, self._v.timeouts
+        sysid, compid = v.target()
+        got: dict[int, MissionItem] = {}
+        sent_at: dict[int, float] = {}
+        tries: dict[int, int] = {}
+        next_new = 0
+        last_progress = -1
         with v.router.waiter(["MISSION_ITEM_INT", "MISSION_ITEM", "MISSION_ACK"],
                              lambda m: getattr(m, "mission_type", 0) == MISSION_TYPE) as q:
-            for seq in range(count):
-                tries = 0
-                while True:
-                    if time.monotonic() > deadline:
-                        raise MissionTransferError(f"mission download timed out at item {seq} of {count}")
-                    sent_at = time.monotonic()
-                    v.connection.send(mavlink.MAVLink_mission_request_int_message(sysid, compid, seq, MISSION_TYPE))
-                    got = self._await_item(q, seq, rto)
-                    if got is not None:
-                        if tries == 0:
-                            rto.sample(time.monotonic() - sent_at)
-                        items.append(MissionItem.from_message(got))
-                        break
-                    tries += 1
-                    self.retransmissions += 1
-                    rto.backoff()
-                    if tries > tmo.mission_retries:
-                        raise MissionTransferError(f"mission download failed: item {seq} of {count} never "
-                                                   f"arrived after {tries} tries; check the link")
-                if seq % 10 == 0 or seq == count - 1:
-                    v.events.emit(TransferProgress("mission download", seq + 1, count))
+            while len(got) < count:
+                now = time.monotonic()
+                if now > deadline:
+                    raise MissionTransferError(f"mission download timed out with {len(got)} of {count} items")
+                for seq, t in list(sent_at.items()):  # overdue: ask again
+                    if now - t > rto.value:
+                        tries[seq] = tries.get(seq, 0) + 1
+                        self.retransmissions += 1
+                        if tries[seq] > tmo.mission_retries:
+                            raise MissionTransferError(f"mission download failed: item {seq} of {count} never "
+                                                       f"arrived after {tries[seq]} tries; check the link")
+                        v.connection.send(mavlink.MAVLink_mission_request_int_message(sysid, compid, seq, MISSION_TYPE))
+                        sent_at[seq] = now
+                while next_new < count and len(sent_at) < DOWNLOAD_WINDOW:
+                    v.connection.send(mavlink.MAVLink_mission_request_int_message(sysid, compid, next_new, MISSION_TYPE))
+                    sent_at[next_new] = time.monotonic()
+                    next_new += 1
+                wait_s = min(sent_at.values()) + rto.value - time.monotonic() if sent_at else 0.0
+                m = q.get(max(0.0, wait_s))
+                if m is None:
+                    continue  # the overdue requests go out again at the top of the loop
+                if m._type == "MISSION_ACK":
+                    if m.type != mavlink.MAV_MISSION_ACCEPTED:
+                        raise MissionTransferError(f"the vehicle aborted the download: {_result_name(m.type)}",
+                                                   m.type, _result_name(m.type))
+                    continue
+                seq = m.seq
+                if seq in got or not 0 <= seq < count:
+                    continue
+                t_sent = sent_at.pop(seq, None)
+                if t_sent is not None and not tries.get(seq):
+                    rto.sample(time.monotonic() - t_sent)
+                got[seq] = MissionItem.from_message(m)
+                if len(got) // 10 != last_progress:
+                    last_progress = len(got) // 10
+                    v.events.emit(TransferProgress("mission download", len(got), count))
+        v.events.emit(TransferProgress("mission download", count, count))
         v.connection.send(mavlink.MAVLink_mission_ack_message(sysid, compid, mavlink.MAV_MISSION_ACCEPTED,
                                                               MISSION_TYPE))
-        return items
-
-    @staticmethod
-    def _await_item(q, seq: int, rto: _Rto):
-        deadline = time.monotonic() + rto.value
-        while (m := q.get(deadline - time.monotonic())) is not None:
-            if m._type == "MISSION_ACK":
-                if m.type != mavlink.MAV_MISSION_ACCEPTED:
-                    raise MissionTransferError(f"the vehicle aborted the download: {_result_name(m.type)}",
-                                               m.type, _result_name(m.type))
-                continue
-            if m.seq == seq:
-                return m
-        return None
+        return [got[i] for i in range(count)]
 
     # -- other operations -----------------------------------------------------
     def clear(self) -> None:

@@ -55,6 +55,7 @@ class GlobalPosition:
     relative_alt_m: float
     heading_deg: float | None
     t_s: float
+    alt_msl_m: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -59,14 +59,20 @@ def _attitude(s, m, t):
 
 
 def _vfr_hud(s, m, t):
-    return _replace(s, depth=_replace(s.depth, depth_m=-m.alt, climb_m_s=m.climb,
+    # VFR_HUD.alt is the EKF's altitude above mean sea level; depth is measured from home
+    # (the surface), which GLOBAL_POSITION_INT gives as relative_alt. Their difference is
+    # the home altitude, so the 16 Hz VFR_HUD yields depth on the same datum.
+    gp = s.global_position
+    home_alt_m = gp.alt_msl_m - gp.relative_alt_m if gp is not None else 0.0
+    return _replace(s, depth=_replace(s.depth, depth_m=-(m.alt - home_alt_m), climb_m_s=m.climb,
                                       heading_deg=float(m.heading), throttle_pct=float(m.throttle), t_s=t))
 
 
 def _global_position_int(s, m, t):
     has_fix = m.lat != 0 or m.lon != 0
     gp = GlobalPosition(m.lat / 1e7 if has_fix else None, m.lon / 1e7 if has_fix else None,
-                        m.relative_alt / 1000.0, m.hdg / 100.0 if m.hdg != 65535 else None, t)
+                        m.relative_alt / 1000.0, m.hdg / 100.0 if m.hdg != 65535 else None, t,
+                        m.alt / 1000.0)
     depth = s.depth
     if depth.t_s is None or t - depth.t_s > 1.0:  # VFR_HUD is the fast source; this covers its absence
         depth = _replace(depth, depth_m=-gp.relative_alt_m, t_s=t)

@@ -19,7 +19,7 @@ class Timeouts:
     param_list_total_s: float = 60.0
     # Mission transfer adapts its retry time to the measured round trip (like TCP's RTO),
     # within these bounds.
-    mission_rto_min_s: float = 0.05
+    mission_rto_min_s: float = 0.02
     mission_rto_max_s: float = 1.5
     mission_retries: int = 10
     mission_total_s: float = 300.0
