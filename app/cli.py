@@ -36,6 +36,15 @@ def _depth(text: str) -> float:
     return value
 
 
+def _mode(text: str) -> str:
+    from vehicle.ardusub import parse_mode
+
+    try:
+        return parse_mode(text).name
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hullwatch",
@@ -72,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="udpin:0.0.0.0:14550 | udpout:HOST:PORT | tcp:HOST:5760 | serial:DEVICE:BAUD | FILE.tlog")
     p.add_argument("--arm", action="store_true", help="arm the vehicle (the station then sends neutral "
                                                       "MANUAL_CONTROL so the pilot-input failsafe stays quiet)")
-    p.add_argument("--mode", metavar="NAME", help="switch to an ArduSub mode: MANUAL, STABILIZE, ALT_HOLD, "
+    p.add_argument("--mode", metavar="NAME", type=_mode, help="switch to an ArduSub mode: MANUAL, STABILIZE, ALT_HOLD, "
                                                   "POSHOLD, GUIDED, AUTO, SURFACE")
     p.add_argument("--dive-to", type=_depth, metavar="DEPTH_M", help="descend to DEPTH_M metres and hold it")
     p.add_argument("--duration", type=_positive, metavar="S", help="keep printing for S seconds in all")

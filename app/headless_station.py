@@ -51,7 +51,7 @@ def run_headless(url: str, *, arm: bool = False, mode: str | None = None, dive_d
 
     def print_lines() -> None:
         while not printer_stop.wait(1.0):
-            print(telemetry_line(vehicle.state, vehicle.link_stats(), vehicle.now_s()), file=out, flush=True)
+            print(telemetry_line(vehicle.state, vehicle.link_loss_pct(), vehicle.now_s()), file=out, flush=True)
 
     printer = threading.Thread(target=print_lines, name="telemetry printer", daemon=True)
     try:

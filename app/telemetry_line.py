@@ -6,7 +6,7 @@ def _f(value, fmt: str, missing: str = "-") -> str:
     return missing if value is None else format(value, fmt)
 
 
-def telemetry_line(state, stats, now_s: float) -> str:
+def telemetry_line(state, loss_pct: float, now_s: float) -> str:
     age = state.heartbeat_age_s(now_s)
     parts = [
         f"{state.mode or '?':<9}",
@@ -16,7 +16,7 @@ def telemetry_line(state, stats, now_s: float) -> str:
         f"roll {state.attitude.roll_deg:5.1f}° pitch {state.attitude.pitch_deg:5.1f}°",
         f"batt {_f(state.battery.voltage_v, '5.2f')} V {_f(state.battery.remaining_pct, '3.0f')}%",
         f"dist {_f(state.distance.distance_m if state.distance else None, '5.2f')} m",
-        f"link {'OK' if state.link_ok else 'LOST'} hb {_f(age, '4.1f')} s loss {stats.loss_pct:4.1f}%",
+        f"link {'OK' if state.link_ok else 'LOST'} hb {_f(age, '4.1f')} s loss {loss_pct:4.1f}%",
     ]
     lights = state.lights1
     if lights is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from .dialect import mavlink
-from .errors import CommandRejected, CommandTimeout
+from .errors import CommandRejected, CommandTimeout, VehicleError
 from .telemetry import enum_name
 
 _RESULT_HINTS = {
@@ -14,6 +14,7 @@ _RESULT_HINTS = {
     mavlink.MAV_RESULT_FAILED: "see the vehicle's message",
 }
 IN_PROGRESS_WAIT_S = 3.0
+CLOSE_POLL_S = 0.1  # how soon a wait notices that the vehicle was closed
 # STATUSTEXT that explains a refusal arrives just before (ArduSub) or after the ACK.
 _EXPLANATION_GRACE_S = 0.15
 
@@ -43,8 +44,12 @@ class CommandSender:
                     target_sys, target_comp, command, attempt, *p))
                 deadline = time.monotonic() + timeout_s
                 while True:
-                    ack = acks.get(deadline - time.monotonic())
+                    if v.closed:
+                        raise VehicleError(f"{name}: the connection was closed")
+                    ack = acks.get(min(deadline - time.monotonic(), CLOSE_POLL_S))
                     if ack is None:
+                        if time.monotonic() < deadline:
+                            continue
                         break
                     if ack.result == mavlink.MAV_RESULT_IN_PROGRESS:
                         # still working (a long command reports progress): wait longer, don't resend

@@ -19,11 +19,21 @@ class LinkStats:
     bad_bytes: int = 0
     unknown: int = 0
     lost_by_source: tuple[tuple[tuple[int, int], int], ...] = ()
+    received_by_source: tuple[tuple[tuple[int, int], int], ...] = ()
 
     @property
     def loss_pct(self) -> float:
         total = self.received + self.lost
         return 100.0 * self.lost / total if total else 0.0
+
+    def source_loss_pct(self, system_id: int, component_id: int) -> float:
+        """Loss seen on one sender's sequence numbers. Routers (mavlink-router, BlueOS)
+        forward some components' traffic selectively, so only the autopilot's own
+        sequence says how healthy the link to the vehicle is."""
+        key = (system_id, component_id)
+        lost = dict(self.lost_by_source).get(key, 0)
+        total = dict(self.received_by_source).get(key, 0) + lost
+        return 100.0 * lost / total if total else 0.0
 
 
 class MavlinkProtocol:
@@ -39,6 +49,7 @@ class MavlinkProtocol:
         self._tx_lock = threading.Lock()
         self._last_seq: dict[tuple[int, int], int] = {}
         self._lost_by_source: dict[tuple[int, int], int] = {}
+        self._received_by_source: dict[tuple[int, int], int] = {}
         self._received = self._sent = self._lost = 0
         self._bad_crc = self._bad_bytes = self._unknown = 0
 
@@ -84,6 +95,7 @@ class MavlinkProtocol:
     def _track_sequence(self, msg) -> None:
         hdr = msg._header
         key = (hdr.srcSystem, hdr.srcComponent)
+        self._received_by_source[key] = self._received_by_source.get(key, 0) + 1
         last = self._last_seq.get(key)
         self._last_seq[key] = hdr.seq
         if last is None:
@@ -106,4 +118,5 @@ class MavlinkProtocol:
             received=self._received, sent=self._sent, lost=self._lost, bad_crc=self._bad_crc,
             bad_bytes=self._bad_bytes, unknown=self._unknown,
             lost_by_source=tuple(sorted(self._lost_by_source.items())),
+            received_by_source=tuple(sorted(self._received_by_source.items())),
         )

@@ -137,6 +137,7 @@ class Failsafes:
 @dataclasses.dataclass(frozen=True, slots=True)
 class Firmware:
     version: str = ""  # e.g. "ArduSub V4.1.1"
+    release: str = ""  # "official", "beta", "rc", "alpha", "dev"
     flight_sw_version: int = 0
     git_hash: str = ""
     board_version: int = 0

@@ -164,20 +164,23 @@ def _statustext(s, m, t):
     return _replace(s, status_texts=texts, failsafes=failsafes, firmware=firmware)
 
 
-def firmware_version_string(flight_sw_version: int, vehicle_type: str) -> str:
+_RELEASE_TYPES = {255: "official", 192: "rc", 128: "beta", 64: "alpha", 0: "dev"}
+
+
+def firmware_version_string(flight_sw_version: int, vehicle_type: str) -> tuple[str, str]:
+    """("ArduSub V4.1.1", "beta") from AUTOPILOT_VERSION.flight_sw_version."""
     major = (flight_sw_version >> 24) & 0xFF
     minor = (flight_sw_version >> 16) & 0xFF
     patch = (flight_sw_version >> 8) & 0xFF
-    kind = flight_sw_version & 0xFF
     name = "ArduSub" if vehicle_type == "SUBMARINE" else "ArduPilot"
-    suffix = {255: "", 0: "-dev", 64: "-alpha", 128: "-beta", 192: "-rc"}.get(kind, "")
-    return f"{name} V{major}.{minor}.{patch}{suffix}"
+    return f"{name} V{major}.{minor}.{patch}", _RELEASE_TYPES.get(flight_sw_version & 0xFF, "")
 
 
 def _autopilot_version(s, m, t):
     git = bytes(m.flight_custom_version).rstrip(b"\x00").decode(errors="replace")
-    return _replace(s, firmware=Firmware(firmware_version_string(m.flight_sw_version, s.vehicle_type),
-                                         m.flight_sw_version, git, m.board_version, m.capabilities))
+    version, release = firmware_version_string(m.flight_sw_version, s.vehicle_type)
+    return _replace(s, firmware=Firmware(version, release, m.flight_sw_version, git, m.board_version,
+                                         m.capabilities))
 
 
 def _mission_current(s, m, t):

@@ -6,6 +6,7 @@ their timeouts, so the GUI calls them through `submit()` and gets a Future.
 """
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import dataclasses
 import logging
@@ -44,6 +45,7 @@ _NOT_AUTOPILOT_TYPES = frozenset({
 })
 _FAILSAFE_KINDS = ("leak", "gcs", "pilot_input", "battery", "ekf")
 HEARTBEAT_PERIOD_S = 1.0
+PRE_DISCOVERY_KEEP = 2000  # a few seconds of a busy link
 SUPERVISOR_PERIOD_S = 0.1
 
 
@@ -79,6 +81,9 @@ class Vehicle:
         self._streams_requested_s: float | None = None
         self._last_attitude_s: float | None = None
         self._link_lost_at_s: float | None = None
+        # what arrived before the first autopilot heartbeat (boot banner, version): applied
+        # to the state once we know which system is the vehicle
+        self._before_discovery: collections.deque = collections.deque(maxlen=PRE_DISCOVERY_KEEP)
         self.commands = CommandSender(self)
         self.params = ParameterManager(self)
         self.mission = MissionTransfer(self)
@@ -136,6 +141,10 @@ class Vehicle:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @property
+    def closed(self) -> bool:
+        return self._stop.is_set()
+
     # -- state ----------------------------------------------------------------
     @property
     def state(self) -> VehicleState:
@@ -146,6 +155,12 @@ class Vehicle:
 
     def link_stats(self) -> LinkStats:
         return self.connection.stats()
+
+    def link_loss_pct(self) -> float:
+        """Packet loss on the autopilot's own sequence numbers (all sources before discovery)."""
+        stats = self.connection.stats()
+        s = self._state
+        return stats.source_loss_pct(s.system_id, s.component_id) if s.discovered else stats.loss_pct
 
     def target(self) -> tuple[int, int]:
         s = self._state
@@ -189,11 +204,17 @@ class Vehicle:
         hdr = msg._header
         if not state.discovered:
             if msg._type != "HEARTBEAT" or not is_autopilot_heartbeat(msg):
+                self._before_discovery.append((msg, t_s))
                 return
             state = VehicleState(discovered=True, system_id=hdr.srcSystem, component_id=hdr.srcComponent)
+            early_state = apply_message(state, msg, t_s)  # vehicle type first: firmware naming needs it
+            for early, t_early in self._before_discovery:
+                if early._header.srcSystem == state.system_id and early._type != "HEARTBEAT":
+                    early_state = apply_message(early_state, early, t_early)
+            self._before_discovery.clear()
             self._state = state
             self._last_attitude_s = None
-            new = apply_message(state, msg, t_s)
+            new = apply_message(early_state, msg, t_s)
             self._publish(state, new)
             self.events.emit(VehicleDiscovered(new.system_id, new.component_id, new.vehicle_type, new.autopilot))
             if self.request_streams and not self.link.is_replay:
@@ -336,8 +357,11 @@ class Vehicle:
         self.wait_for(lambda s: not s.armed, self.timeouts.state_confirm_s, "disarm (heartbeat confirming)")
 
     def set_mode(self, mode: str | int | SubMode) -> SubMode:
-        target = mode if isinstance(mode, SubMode) else \
-            SubMode(mode) if isinstance(mode, int) else ardusub.parse_mode(mode)
+        try:
+            target = mode if isinstance(mode, SubMode) else \
+                SubMode(mode) if isinstance(mode, int) else ardusub.parse_mode(mode)
+        except ValueError as exc:
+            raise VehicleError(str(exc)) from None
         self.commands.command_long(mavlink.MAV_CMD_DO_SET_MODE,
                                    (mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, int(target)),
                                    name=f"set mode {target.name}")

@@ -1,0 +1,146 @@
+"""`hullwatch` as users type it: real processes, real sockets, exit codes and messages."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.vehicle_server import SimConfig, SimVehicle
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO.parent / "shared" / "data"
+SMALL_TLOG = DATA / "mavlink" / "small.tlog"
+needs_data = pytest.mark.skipif(not SMALL_TLOG.is_file(), reason="../shared/data is not beside the checkout")
+
+
+def hullwatch(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+def _free_tcp_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _one_line_error(proc) -> str:
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("hullwatch: error:")]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["sim", "--help"], ["connect", "--help"], ["replay", "--help"]])
+def test_help(args):
+    proc = hullwatch(*args)
+    assert proc.returncode == 0
+    assert "usage: hullwatch" in proc.stdout
+
+
+@pytest.mark.parametrize("args", [["connect"], ["connect", "tcp:1.2.3.4:5760", "--dive-to", "-3"],
+                                  ["replay"], ["frobnicate"], ["connect", "x", "--duration", "0"]])
+def test_bad_arguments_exit_2(args):
+    assert hullwatch(*args).returncode == 2
+
+
+@needs_data
+def test_replay_summary_of_real_ardusub_log():
+    proc = hullwatch("replay", str(SMALL_TLOG), "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["vehicle_type"] == "SUBMARINE"
+    assert summary["firmware"] == "ArduSub V4.1.1"
+    assert summary["modes"][0]["mode"] == "MANUAL"
+    assert summary["total_messages"] == 35912 and summary["bad_crc"] == 4
+    text = hullwatch("replay", str(SMALL_TLOG))
+    assert text.returncode == 0 and "ArduSub V4.1.1" in text.stdout and "MANUAL" in text.stdout
+
+
+def test_replay_of_a_file_that_is_not_a_tlog(tmp_path):
+    bad = tmp_path / "holiday.tlog"
+    bad.write_bytes(os.urandom(5000))
+    proc = hullwatch("replay", str(bad))
+    assert proc.returncode == 1
+    assert "not a telemetry log" in _one_line_error(proc)
+    missing = hullwatch("replay", str(tmp_path / "nope.tlog"))
+    assert missing.returncode == 1 and "nope.tlog" in _one_line_error(missing)
+
+
+def test_connect_to_nothing_fails_fast_with_the_reason():
+    proc = hullwatch("connect", f"tcp:127.0.0.1:{_free_tcp_port()}", timeout=20)
+    assert proc.returncode == 1
+    assert "connection refused" in _one_line_error(proc)
+    proc = hullwatch("connect", "udpin:127.0.0.1:0", "--timeout", "1", timeout=20)
+    assert proc.returncode == 1
+    assert "no vehicle on udpin:127.0.0.1:" in _one_line_error(proc)
+
+
+def test_malformed_connection_string():
+    proc = hullwatch("connect", "tcp:localhost")
+    assert proc.returncode == 1
+    assert "bad connection string" in _one_line_error(proc)
+
+
+@pytest.mark.timeout(120)
+def test_connect_arm_mode_dive_confirmed_by_the_vehicle():
+    with SimVehicle(SimConfig(udp_target=None, tcp_port=0)) as sim:
+        proc = hullwatch("connect", f"tcp:127.0.0.1:{sim.tcp_port}", "--arm", "--mode", "ALT_HOLD",
+                         "--dive-to", "1.5", timeout=100)
+        final_armed = sim.truth().armed
+    assert proc.returncode == 0, proc.stderr
+    assert "step: armed" in proc.stderr and "step: mode ALT_HOLD" in proc.stderr
+    assert "step: holding" in proc.stderr
+    assert "ALT_HOLD" in proc.stdout and "depth" in proc.stdout  # telemetry lines
+    assert not final_armed  # the station disarms what it armed
+
+
+def test_connect_reports_a_refused_mode():
+    with SimVehicle(SimConfig(udp_target=None, tcp_port=0, position_estimate=False)) as sim:
+        proc = hullwatch("connect", f"tcp:127.0.0.1:{sim.tcp_port}", "--mode", "POSHOLD", timeout=30)
+    assert proc.returncode == 1
+    line = _one_line_error(proc)
+    assert "set mode POSHOLD rejected by the vehicle: FAILED" in line
+    assert "POSHOLD requires position" in line
+
+
+def test_connect_unknown_mode_name_is_a_bad_argument():
+    proc = hullwatch("connect", "tcp:127.0.0.1:5760", "--mode", "TURBO", timeout=30)
+    assert proc.returncode == 2
+    assert "unknown ArduSub mode 'TURBO'" in proc.stderr and "ALT_HOLD" in proc.stderr
+
+
+def test_sim_command_runs_and_stops():
+    proc = hullwatch("sim", "--tcp", "0", "--udp", "none", "--duration", "2", timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert "simulator on TCP 127.0.0.1:" in proc.stderr
+    assert "MANUAL" in proc.stderr
+
+
+def test_sim_port_in_use():
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    try:
+        proc = hullwatch("sim", "--tcp", str(holder.getsockname()[1]), "--udp", "none", "--duration", "1")
+    finally:
+        holder.close()
+    assert proc.returncode == 1
+    assert "already in use" in proc.stderr
+
+
+@pytest.mark.timeout(120)
+def test_default_command_runs_the_station_on_the_embedded_world():
+    proc = hullwatch("--duration", "4", timeout=100)
+    assert proc.returncode == 0, proc.stderr
+    assert "embedded world" in proc.stderr
+    assert "step: holding" in proc.stderr
+    assert proc.stdout.count("depth") >= 3
