@@ -447,7 +447,7 @@ class Vehicle:
         brighter = self.find_button(ButtonFunction.LIGHTS1_BRIGHTER if channel == 1 else ButtonFunction.LIGHTS2_BRIGHTER)
         dimmer = self.find_button(ButtonFunction.LIGHTS1_DIMMER if channel == 1 else ButtonFunction.LIGHTS2_DIMMER)
         try:
-            steps = max(1, int(self.params.get("LIGHTS_STEPS")))
+            steps = max(1, int(self.params.get("JS_LIGHTS_STEPS")))
         except VehicleError:
             steps = 8
         tolerance = 0.5 / steps

@@ -164,3 +164,35 @@ def test_garbage_flood_is_counted_and_link_survives(station):
     assert state.link_ok
     assert stats.bad_bytes + stats.bad_crc > 1000
     assert flood_s < 10
+
+
+def test_streams_requested_by_message_interval():
+    v = Vehicle("udpin:127.0.0.1:0", timeouts=FAST)
+    v.open()
+    try:
+        with ScriptedPeer(v.link.port) as peer:
+            peer.handlers["COMMAND_LONG"] = lambda m: peer.ack(m.command, mavlink.MAV_RESULT_ACCEPTED)
+            v.wait_discovered(3)
+            time.sleep(1.0)
+            intervals = {int(m.param1): m.param2 for m in peer.received["COMMAND_LONG"]
+                         if m.command == mavlink.MAV_CMD_SET_MESSAGE_INTERVAL}
+    finally:
+        v.close()
+    assert intervals[mavlink.MAVLINK_MSG_ID_ATTITUDE] == 62500  # 16 Hz
+    assert intervals[mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT] == 333333  # 3 Hz
+    assert intervals[mavlink.MAVLINK_MSG_ID_SCALED_PRESSURE2] == 500000  # 2 Hz
+
+
+def test_streams_fall_back_to_request_data_stream():
+    v = Vehicle("udpin:127.0.0.1:0", timeouts=FAST)
+    v.open()
+    try:
+        with ScriptedPeer(v.link.port) as peer:
+            peer.handlers["COMMAND_LONG"] = lambda m: peer.ack(m.command, mavlink.MAV_RESULT_UNSUPPORTED)
+            v.wait_discovered(3)
+            time.sleep(1.0)
+            streams = {m.req_stream_id: m.req_message_rate for m in peer.received["REQUEST_DATA_STREAM"]}
+    finally:
+        v.close()
+    assert streams[mavlink.MAV_DATA_STREAM_EXTRA1] == 16
+    assert streams[mavlink.MAV_DATA_STREAM_POSITION] == 3

@@ -275,3 +275,49 @@ def test_station_tlog_records_both_directions(tmp_path):
         sources.add((m.get_srcSystem(), m.get_type() == "HEARTBEAT"))
     assert n > 50
     assert (255, True) in sources and (1, True) in sources
+
+
+def test_leak_raises_a_failsafe_event_and_blocks_arming_unless_forced():
+    from vehicle.events import FailsafeRaised
+
+    with sim_and_station() as (sim, v):
+        events = v.events.listen()
+        sim.inject_leak()
+        state = v.wait_for(lambda s: s.failsafes.leak, 5, "leak")
+        assert "leak" in state.failsafes.last_text.lower()
+        assert any(isinstance(e, FailsafeRaised) and e.kind == "leak" for e in events.drain())
+        v.manual.keep_alive(True)
+        with pytest.raises(CommandRejected) as info:
+            v.arm()
+        assert info.value.result_name in ("FAILED", "DENIED")
+        v.arm(force=True)
+        assert sim.truth().armed
+
+
+def test_parameters_save_and_apply_round_trip(tmp_path):
+    from vehicle.params import read_params_file
+
+    with sim_and_station() as (sim, v):
+        v.params.fetch_all(timeout_s=30)
+        path = tmp_path / "rov.params"
+        v.params.save(path)
+        saved = read_params_file(path)
+        assert len(saved) == v.params.count
+        saved["PILOT_SPEED_DN"] = 35.0
+        changed = v.params.apply(saved)
+        assert changed == {"PILOT_SPEED_DN": 35.0}
+        assert sim.param("PILOT_SPEED_DN") == 35.0
+
+
+def test_mission_progress_events():
+    from vehicle.events import TransferProgress
+
+    with sim_and_station() as (sim, v):
+        events = v.events.listen()
+        v.mission.upload(_mission(50))
+        v.mission.download()
+        progress = [e for e in events.drain() if isinstance(e, TransferProgress)]
+    ups = [p for p in progress if p.operation == "mission upload"]
+    downs = [p for p in progress if p.operation == "mission download"]
+    assert ups[-1].done == ups[-1].total == 50 and len(ups) >= 3
+    assert downs[-1].done == 50 and [d.done for d in downs] == sorted(d.done for d in downs)
