@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Callable
 
 from . import ardusub
-from .ardusub import ButtonFunction, SubMode
+from .ardusub import SubMode
 from .commands import CommandSender
 from .connection import Connection
 from .connection_string import LinkConfig, parse_connection_string
 from .dialect import STATION_COMPONENT_ID, STATION_SYSTEM_ID, mavlink
-from .errors import (CapabilityUnavailable, CommandRejected, CommandTimeout, NotConnected,
+from .errors import (CommandRejected, CommandTimeout, NotConnected,
                      VehicleError, VehicleNotFound)
 from .events import (ArmedChanged, EventHub, FailsafeRaised, LinkLost, LinkProblem, LinkRestored,
                      ModeChanged, ReplayFinished, StatusTextReceived, VehicleDiscovered)
@@ -32,6 +32,7 @@ from .mission import MissionTransfer
 from .params import ParameterManager
 from .protocol import LinkStats, MavlinkProtocol
 from .state import VehicleState
+from .sub_controls import SubControls
 from .telemetry import apply_message
 from .timeouts import Timeouts
 
@@ -88,6 +89,7 @@ class Vehicle:
         self.params = ParameterManager(self)
         self.mission = MissionTransfer(self)
         self.manual = ManualControl(self)
+        self.controls = SubControls(self)
         self._opened = False
 
     # -- life cycle -----------------------------------------------------------
@@ -144,6 +146,10 @@ class Vehicle:
     @property
     def closed(self) -> bool:
         return self._stop.is_set()
+
+    def wait_closed(self, timeout_s: float) -> bool:
+        """Sleep up to timeout_s, returning early (True) if the vehicle is closed meanwhile."""
+        return self._stop.wait(timeout_s)
 
     # -- state ----------------------------------------------------------------
     @property
@@ -422,60 +428,3 @@ class Vehicle:
 
     def mission_start(self, first_item: int = 0, last_item: int = 0) -> None:
         self.commands.command_long(mavlink.MAV_CMD_MISSION_START, (first_item, last_item), name="mission start")
-
-    # -- lights, camera tilt, gain: ArduSub 4.x takes these as joystick buttons ----
-    def find_button(self, function: ButtonFunction) -> int:
-        """Index of the button the vehicle maps to `function` (BTNn_FUNCTION, unshifted)."""
-        for i in range(ardusub.BUTTON_COUNT):
-            if int(self.params.get(f"BTN{i}_FUNCTION")) == function:
-                return i
-        raise CapabilityUnavailable(
-            f"no joystick button on the vehicle is set to {function.name.lower()} "
-            f"(set a spare BTNn_FUNCTION to {int(function)} in the parameter editor)")
-
-    def press_function(self, function: ButtonFunction) -> None:
-        self.manual.press(self.find_button(function))
-
-    def set_lights(self, level: float, channel: int = 1, timeout_s: float = 8.0) -> float:
-        """Step lights 1 or 2 to `level` (0..1) by brighter/dimmer presses, watching the
-        vehicle's Lights1/Lights2 report; returns the level reached."""
-        if channel not in (1, 2):
-            raise ValueError("lights channel is 1 or 2")
-        if not 0.0 <= level <= 1.0:
-            raise ValueError("lights level is 0..1")
-        name = f"Lights{channel}"
-        brighter = self.find_button(ButtonFunction.LIGHTS1_BRIGHTER if channel == 1 else ButtonFunction.LIGHTS2_BRIGHTER)
-        dimmer = self.find_button(ButtonFunction.LIGHTS1_DIMMER if channel == 1 else ButtonFunction.LIGHTS2_DIMMER)
-        try:
-            steps = max(1, int(self.params.get("JS_LIGHTS_STEPS")))
-        except VehicleError:
-            steps = 8
-        tolerance = 0.5 / steps
-        deadline = time.monotonic() + timeout_s
-        current = self.wait_for(lambda s: s.named(name) is not None, min(timeout_s, 3.0),
-                                f"{name} report from the vehicle").named(name)
-        while abs(current - level) > tolerance:
-            if time.monotonic() > deadline:
-                raise CommandTimeout(f"set {name} to {level:.2f} (stuck at {current:.2f})", 1, timeout_s)
-            self.manual.press(brighter if level > current else dimmer)
-            before = current
-            try:
-                current = self.wait_for(lambda s: s.named(name) is not None and abs(s.named(name) - before) > 1e-4,
-                                        min(1.5, max(0.1, deadline - time.monotonic())), name).named(name)
-            except CommandTimeout:
-                current = self._state.named(name)
-                if (level > current and current >= 1.0 - tolerance) or (level < current and current <= tolerance):
-                    break  # at the end of its range: the vehicle's limits differ from ours
-        return current
-
-    def tilt_camera(self, direction: int, duration_s: float) -> None:
-        """Hold tilt up (+1) or down (-1) for duration_s; ArduSub moves the mount while held."""
-        button = self.find_button(ButtonFunction.MOUNT_TILT_UP if direction > 0 else ButtonFunction.MOUNT_TILT_DOWN)
-        self.manual.hold(button, True)
-        try:
-            self._stop.wait(max(0.0, duration_s))
-        finally:
-            self.manual.hold(button, False)
-
-    def center_camera(self) -> None:
-        self.press_function(ButtonFunction.MOUNT_CENTER)

@@ -236,16 +236,16 @@ def test_deadman_lets_pilot_input_failsafe_disarm():
 def test_lights_and_camera_tilt_through_button_functions():
     with sim_and_station() as (sim, v):
         v.wait_for(lambda s: s.lights1 is not None and s.cam_tilt is not None, 5, "named values")
-        level = v.set_lights(0.5)
+        level = v.controls.set_lights(0.5)
         assert level == pytest.approx(0.5, abs=0.07)
         assert sim.truth().lights1 == pytest.approx(level, abs=0.01)
-        v.set_lights(0.0)
+        v.controls.set_lights(0.0)
         assert sim.truth().lights1 == pytest.approx(0.0, abs=0.07)
         before = sim.truth().cam_tilt
-        v.tilt_camera(+1, 0.8)
+        v.controls.tilt_camera(+1, 0.8)
         time.sleep(0.3)
         after_up = sim.truth().cam_tilt
-        v.center_camera()
+        v.controls.center_camera()
         time.sleep(0.5)
         centred = sim.truth().cam_tilt
     assert after_up != pytest.approx(before, abs=0.05)
@@ -321,3 +321,21 @@ def test_mission_progress_events():
     downs = [p for p in progress if p.operation == "mission download"]
     assert ups[-1].done == ups[-1].total == 50 and len(ups) >= 3
     assert downs[-1].done == 50 and [d.done for d in downs] == sorted(d.done for d in downs)
+
+
+def test_pilot_gain_through_button_functions():
+    with sim_and_station() as (sim, v):
+        v.wait_for(lambda s: s.pilot_gain is not None, 5, "PilotGain")
+        reached = v.controls.set_pilot_gain(1.0)
+        assert reached == pytest.approx(1.0, abs=0.01)
+        assert sim.truth().pilot_gain == pytest.approx(1.0, abs=0.01)
+        with pytest.raises(ValueError, match="outside"):
+            v.controls.set_pilot_gain(3.0)
+
+
+def test_missing_button_function_is_reported():
+    from vehicle import CapabilityUnavailable
+
+    with sim_and_station(params={"BTN13_FUNCTION": 0, "BTN14_FUNCTION": 0}) as (sim, v):
+        with pytest.raises(CapabilityUnavailable, match="lights1_brighter"):
+            v.controls.set_lights(0.5)

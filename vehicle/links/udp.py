@@ -8,20 +8,70 @@ from ..errors import LinkError
 from .base import Link
 
 _MAX_DATAGRAM = 65535
+# ICMP errors from a peer that is not (yet) listening surface on the next recv on Linux;
+# they mean "nobody there right now", not a broken link
+_TRANSIENT = (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH)
 
 
 def _family(host: str) -> int:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-class UdpInLink(Link):
+class _UdpLink(Link):
+    def __init__(self, description: str):
+        super().__init__(description)
+        self._sock: socket.socket | None = None
+        self._peer: tuple | None = None
+
+    def read(self, timeout_s: float) -> bytes:
+        sock = self._sock
+        if sock is None:
+            raise LinkError("UDP link is closed")
+        sock.settimeout(timeout_s)
+        try:
+            data, addr = sock.recvfrom(_MAX_DATAGRAM)
+        except socket.timeout:
+            return b""
+        except OSError as exc:
+            if self._sock is None:
+                raise LinkError("UDP link is closed") from None
+            if exc.errno in _TRANSIENT:
+                return b""
+            raise LinkError(f"UDP receive failed: {exc.strerror or exc}") from None
+        self._received_from(addr)
+        self.bytes_received += len(data)
+        return data
+
+    def _received_from(self, addr: tuple) -> None:
+        pass
+
+    def _write(self, data: bytes) -> None:
+        sock, peer = self._sock, self._peer
+        if sock is None or peer is None:
+            self.writes_dropped += 1  # nobody to send to yet
+            return
+        try:
+            sock.sendto(data, peer)
+            self.bytes_sent += len(data)
+        except OSError:
+            self.writes_dropped += 1
+
+    def close(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            sock.close()
+
+
+class UdpInLink(_UdpLink):
     """Binds HOST:PORT and answers whoever sent the last datagram (as QGC does)."""
 
     def __init__(self, host: str, port: int):
         super().__init__(f"udpin:{host}:{port}")
         self.host, self.port = host, port
-        self.peer: tuple | None = None
-        self._sock: socket.socket | None = None
+
+    @property
+    def peer(self) -> tuple | None:
+        return self._peer
 
     def open(self) -> None:
         sock = socket.socket(_family(self.host), socket.SOCK_DGRAM)
@@ -37,54 +87,16 @@ class UdpInLink(Link):
         self.description = f"udpin:{self.host}:{self.port}"
         self._sock = sock
 
-    @property
-    def bound_address(self) -> tuple[str, int]:
-        return self.host, self.port
-
-    def read(self, timeout_s: float) -> bytes:
-        sock = self._sock
-        if sock is None:
-            raise LinkError("UDP link is closed")
-        sock.settimeout(timeout_s)
-        try:
-            data, addr = sock.recvfrom(_MAX_DATAGRAM)
-        except socket.timeout:
-            return b""
-        except OSError as exc:
-            if self._sock is None:
-                raise LinkError("UDP link is closed") from None
-            # ICMP port-unreachable from a vanished peer surfaces here on Linux; not fatal
-            if exc.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH):
-                return b""
-            raise LinkError(f"UDP receive failed: {exc.strerror or exc}") from None
-        self.peer = addr
-        self.bytes_received += len(data)
-        return data
-
-    def _write(self, data: bytes) -> None:
-        sock, peer = self._sock, self.peer
-        if sock is None or peer is None:
-            self.writes_dropped += 1  # nobody to answer yet: the vehicle has not spoken
-            return
-        try:
-            sock.sendto(data, peer)
-            self.bytes_sent += len(data)
-        except OSError:
-            self.writes_dropped += 1
-
-    def close(self) -> None:
-        sock, self._sock = self._sock, None
-        if sock is not None:
-            sock.close()
+    def _received_from(self, addr: tuple) -> None:
+        self._peer = addr
 
 
-class UdpOutLink(Link):
+class UdpOutLink(_UdpLink):
     """Sends to a vehicle's HOST:PORT from an ephemeral local port."""
 
     def __init__(self, host: str, port: int):
         super().__init__(f"udpout:{host}:{port}")
         self.host, self.port = host, port
-        self._sock: socket.socket | None = None
 
     def open(self) -> None:
         try:
@@ -93,42 +105,6 @@ class UdpOutLink(Link):
             raise LinkError(f"cannot resolve {self.host!r}: {exc.strerror}") from None
         family, _, _, _, addr = infos[0]
         sock = socket.socket(family, socket.SOCK_DGRAM)
-        self._addr = addr
+        sock.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 0))  # recv works before the first send
+        self._peer = addr
         self._sock = sock
-
-    def read(self, timeout_s: float) -> bytes:
-        sock = self._sock
-        if sock is None:
-            raise LinkError("UDP link is closed")
-        sock.settimeout(timeout_s)
-        try:
-            data, _ = sock.recvfrom(_MAX_DATAGRAM)
-        except socket.timeout:
-            return b""
-        except OSError as exc:
-            if self._sock is None:
-                raise LinkError("UDP link is closed") from None
-            if exc.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EINVAL):
-                # nothing listens there yet (or we have not sent): wait like a timeout
-                import time
-                time.sleep(min(timeout_s, 0.05))
-                return b""
-            raise LinkError(f"UDP receive failed: {exc.strerror or exc}") from None
-        self.bytes_received += len(data)
-        return data
-
-    def _write(self, data: bytes) -> None:
-        sock = self._sock
-        if sock is None:
-            self.writes_dropped += 1
-            return
-        try:
-            sock.sendto(data, self._addr)
-            self.bytes_sent += len(data)
-        except OSError:
-            self.writes_dropped += 1
-
-    def close(self) -> None:
-        sock, self._sock = self._sock, None
-        if sock is not None:
-            sock.close()
