@@ -260,6 +260,9 @@ class SimVehicle:
     def _send(self, msg: object, peer: Peer | None = None) -> None:
         with self._lock:
             packet = msg.pack(self._encoder)
+            # pack() stamps the sequence number but does not advance it (MAVLink.send does);
+            # a real autopilot's sequence lets the station measure link loss
+            self._encoder.seq = (self._encoder.seq + 1) % 256
         if peer is not None:
             peer.send(packet)
             return

@@ -339,3 +339,17 @@ def test_missing_button_function_is_reported():
     with sim_and_station(params={"BTN13_FUNCTION": 0, "BTN14_FUNCTION": 0}) as (sim, v):
         with pytest.raises(CapabilityUnavailable, match="lights1_brighter"):
             v.controls.set_lights(0.5)
+
+
+def test_loss_is_measured_on_the_vehicle_sequence_numbers():
+    with sim_and_station() as (sim, v):
+        v.wait_for(lambda s: s.attitude.t_s is not None, 5, "streams")
+        before = v.link_stats()
+        sim.faults.loss = 0.25
+        time.sleep(3.0)
+        sim.faults.loss = 0.0
+        after = v.link_stats()
+    lost = after.lost - before.lost
+    received = after.received - before.received
+    assert 0.15 < lost / (lost + received) < 0.35
+    assert v.link_loss_pct() > 5.0
