@@ -10,7 +10,8 @@ import time
 
 from vehicle import SubMode, Vehicle
 from vehicle.events import (ArmedChanged, FailsafeRaised, LinkLost, LinkProblem, LinkRestored,
-                            ManualControlChanged, ModeChanged, ReplayFinished, StatusTextReceived)
+                            ManualControlChanged, ModeChanged, ReplayFinished, StatusTextReceived,
+                            TlogFailed)
 from vehicle.maneuvers import dive_to
 
 from .telemetry_line import telemetry_line
@@ -32,6 +33,8 @@ def _describe(event) -> str | None:
         return "ARMED" if event.armed else "disarmed"
     if isinstance(event, ManualControlChanged) and not event.active:
         return f"manual control: {event.reason}"
+    if isinstance(event, TlogFailed):
+        return f"RECORDING STOPPED: {event.message}"
     if isinstance(event, ReplayFinished):
         return f"end of replay {event.path}"
     return None

@@ -79,6 +79,13 @@ class TransferProgress:
 
 
 @dataclasses.dataclass(frozen=True)
+class TlogFailed:
+    """The telemetry log stopped recording (disk full, device removed); the link goes on."""
+
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
 class ReplayFinished:
     path: str
 

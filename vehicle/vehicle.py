@@ -25,7 +25,7 @@ from .dialect import STATION_COMPONENT_ID, STATION_SYSTEM_ID, mavlink
 from .errors import (CommandRejected, CommandTimeout, NotConnected,
                      VehicleError, VehicleNotFound)
 from .events import (ArmedChanged, EventHub, FailsafeRaised, LinkLost, LinkProblem, LinkRestored,
-                     ModeChanged, ReplayFinished, StatusTextReceived, VehicleDiscovered)
+                     ModeChanged, ReplayFinished, StatusTextReceived, TlogFailed, VehicleDiscovered)
 from .links import Link, create_link
 from .manual_control import ManualControl
 from .mission import MissionTransfer
@@ -91,6 +91,7 @@ class Vehicle:
         self.manual = ManualControl(self)
         self.controls = SubControls(self)
         self._opened = False
+        self._tlog_failure_reported = False
 
     # -- life cycle -----------------------------------------------------------
     @classmethod
@@ -284,6 +285,7 @@ class Vehicle:
                 except Exception:  # noqa: BLE001 - keep supervising whatever the link does
                     log.exception("heartbeat send failed")
             self._check_health()
+            self._check_tlog()
 
     def _check_health(self) -> None:
         state = self._state
@@ -304,6 +306,12 @@ class Vehicle:
                 and (self._last_attitude_s is None or now - self._last_attitude_s > self.timeouts.stream_check_s)):
             self._streams_requested_s = now
             self.submit(self._request_streams)
+
+    def _check_tlog(self) -> None:
+        tlog = self.tlog
+        if tlog is not None and tlog.error and not self._tlog_failure_reported:
+            self._tlog_failure_reported = True
+            self.events.emit(TlogFailed(tlog.error))
 
     def _request_streams(self) -> None:
         """ArduSub streams nothing until asked: SET_MESSAGE_INTERVAL, else REQUEST_DATA_STREAM."""

@@ -353,3 +353,23 @@ def test_loss_is_measured_on_the_vehicle_sequence_numbers():
     received = after.received - before.received
     assert 0.15 < lost / (lost + received) < 0.35
     assert v.link_loss_pct() > 5.0
+
+
+def test_full_disk_stops_the_tlog_with_a_message_but_not_the_link(tmp_path):
+    from vehicle.events import TlogFailed
+    from vehicle.tlog import TlogWriter
+
+    with sim_and_station() as (sim, v):
+        events = v.events.listen()
+        # swap in a writer on /dev/full: every write fails with ENOSPC, as on a full disk
+        v.tlog = TlogWriter("/dev/full", append=True)
+        v.connection.tlog = v.tlog
+        v.wait_for(lambda s: s.attitude.t_s is not None, 5, "streams")
+        deadline = time.monotonic() + 3
+        failed = []
+        while not failed and time.monotonic() < deadline:
+            failed = [e for e in events.drain() if isinstance(e, TlogFailed)]
+            time.sleep(0.1)
+        assert failed and "disk full" in failed[0].message
+        v.set_mode("STABILIZE")  # the vehicle is still fully usable
+        assert v.state.link_ok
