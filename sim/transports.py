@@ -118,8 +118,15 @@ class _Transport:
         raise NotImplementedError
 
     # -- inbound -----------------------------------------------------------
-    def _feed(self, peer: Peer, data: bytes) -> None:
+    def _feed(self, peer: Peer, data: bytes, datagram: bool = False) -> None:
         self.stats.rx_bytes += len(data)
+        if datagram:
+            # MAVLink never spans UDP datagrams: a half packet left by a garbage datagram
+            # must not swallow the next good one
+            parser = peer.parser
+            parser.buf = bytearray()
+            parser.buf_index = 0
+            parser.expected_length = mavlink.HEADER_LEN_V1 + 2
         try:
             messages = peer.parser.parse_buffer(data) or []
         except Exception:  # a hostile byte stream must never kill the I/O thread
@@ -236,7 +243,7 @@ class UdpTransport(_Transport):
                     except OSError:
                         # Linux reports an earlier ICMP port-unreachable here; ignore it
                         break
-                    self._feed(self._peer_for(addr), data)
+                    self._feed(self._peer_for(addr), data, datagram=True)
             self._run_due_timers()
 
     def _close(self) -> None:

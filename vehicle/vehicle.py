@@ -75,6 +75,7 @@ class Vehicle:
         self.connection.on_restored = lambda: self.events.emit(LinkProblem(f"{self.link.description} reopened"))
         self.connection.on_closed = self._on_link_closed
         self._state = VehicleState()
+        self._state_lock = threading.Lock()
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._supervisor: threading.Thread | None = None
@@ -219,9 +220,10 @@ class Vehicle:
                 if early._header.srcSystem == state.system_id and early._type != "HEARTBEAT":
                     early_state = apply_message(early_state, early, t_early)
             self._before_discovery.clear()
-            self._state = state
             self._last_attitude_s = None
             new = apply_message(early_state, msg, t_s)
+            with self._state_lock:
+                self._state = new
             self._publish(state, new)
             self.events.emit(VehicleDiscovered(new.system_id, new.component_id, new.vehicle_type, new.autopilot))
             if self.request_streams and not self.link.is_replay:
@@ -235,13 +237,15 @@ class Vehicle:
             self.params.handle_param_value(msg)
         elif msg._type == "ATTITUDE":
             self._last_attitude_s = t_s
-        new = apply_message(state, msg, t_s)
+        with self._state_lock:  # the supervisor also replaces the snapshot (link_ok)
+            state = self._state
+            new = apply_message(state, msg, t_s)
+            self._state = new
         if new is not state:
             self._publish(state, new)
         self.router.dispatch(msg)
 
     def _publish(self, old: VehicleState, new: VehicleState) -> None:
-        self._state = new
         with self._cond:
             self._cond.notify_all()
         if new.last_heartbeat_s != old.last_heartbeat_s and self._link_lost_at_s is not None:
@@ -294,9 +298,12 @@ class Vehicle:
         now = self.now_s()
         age = now - state.last_heartbeat_s
         if state.link_ok and age > self.timeouts.heartbeat_lost_s and self._link_lost_at_s is None:
-            self._link_lost_at_s = state.last_heartbeat_s
-            new = dataclasses.replace(state, link_ok=False)
-            self._state = new
+            with self._state_lock:
+                state = self._state
+                if not state.link_ok or now - state.last_heartbeat_s <= self.timeouts.heartbeat_lost_s:
+                    return  # a heartbeat arrived meanwhile
+                self._link_lost_at_s = state.last_heartbeat_s
+                self._state = dataclasses.replace(state, link_ok=False)
             with self._cond:
                 self._cond.notify_all()
             self.events.emit(LinkLost(f"no heartbeat from the vehicle for {age:.1f} s"))
