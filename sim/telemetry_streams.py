@@ -26,9 +26,6 @@ STREAM_GROUPS: dict[int, tuple[int, ...]] = {
         M.MAVLINK_MSG_ID_EKF_STATUS_REPORT),
 }
 
-# NAMED_VALUE_FLOAT feedback (CamTilt, Lights1, ...) when only per-message intervals
-# are in use: real ArduSub ties it to EXTENDED_STATUS, which a GCS usually enables.
-NAMED_FLOAT_FALLBACK_RATE_HZ = 2.0
 MAX_RATE_HZ = 50.0  # the scheduler runs at 50 Hz
 
 
@@ -74,8 +71,6 @@ class StreamScheduler:
                 best = max(best, self._group_rate_hz.get(sid, 0.0))
         if best > 0.0:
             return 1.0 / best
-        if msg_id == M.MAVLINK_MSG_ID_NAMED_VALUE_FLOAT and self.any_active():
-            return 1.0 / NAMED_FLOAT_FALLBACK_RATE_HZ
         return None
 
     def interval_us_reported(self, msg_id: int) -> int:

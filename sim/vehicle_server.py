@@ -358,6 +358,10 @@ class SimVehicle:
                 return M.MAV_RESULT_FAILED
             return M.MAV_RESULT_ACCEPTED if self._set_mode(int(p[1]), now) else M.MAV_RESULT_FAILED
         if command == M.MAV_CMD_SET_MESSAGE_INTERVAL:
+            if int(p[0]) == M.MAVLINK_MSG_ID_NAMED_VALUE_FLOAT:
+                # ArduPilot has no ap_message for it: named floats only ride in EXTENDED_STATUS
+                self.send_text(M.MAV_SEVERITY_INFO, f"No ap_message for mavlink id ({int(p[0])})", peer)
+                return M.MAV_RESULT_DENIED
             ok = self.streams.set_message_interval(int(p[0]), p[1])
             return M.MAV_RESULT_ACCEPTED if ok else M.MAV_RESULT_FAILED
         if command == M.MAV_CMD_GET_MESSAGE_INTERVAL:

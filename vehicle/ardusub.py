@@ -134,6 +134,11 @@ TELEMETRY_RATES_HZ: dict[int, float] = {
     mavlink.MAVLINK_MSG_ID_MISSION_CURRENT: 1.0,
 }
 
+# NAMED_VALUE_FLOAT (CamTilt, Lights1/2, PilotGain) has no per-message interval in
+# ArduPilot ("can't really be streamed"): it rides only in the EXTENDED_STATUS group, so
+# that group is always requested too, before the per-message intervals refine the rest.
+NAMED_VALUE_STREAM = (mavlink.MAV_DATA_STREAM_EXTENDED_STATUS, 4)
+
 # REQUEST_DATA_STREAM fallback for firmware that ignores SET_MESSAGE_INTERVAL.
 LEGACY_STREAM_RATES_HZ: dict[int, int] = {
     mavlink.MAV_DATA_STREAM_EXTENDED_STATUS: 2,

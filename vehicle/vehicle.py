@@ -325,6 +325,8 @@ class Vehicle:
         self._streams_requested_s = self.now_s()
         try:
             sysid, compid = self.target()
+            stream_id, rate = ardusub.NAMED_VALUE_STREAM
+            self.connection.send(mavlink.MAVLink_request_data_stream_message(sysid, compid, stream_id, rate, 1))
             legacy = False
             for msg_id, rate_hz in ardusub.TELEMETRY_RATES_HZ.items():
                 try:

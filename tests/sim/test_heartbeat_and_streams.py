@@ -140,3 +140,11 @@ def test_tcp_serves_several_clients(make_sim, make_gcs):
     assert a.wait_for("HEARTBEAT", timeout_s=2.5, since=0.0) is not None
     assert b.wait_for("HEARTBEAT", timeout_s=2.5, since=0.0) is not None
     assert a.arm() == M.MAV_RESULT_ACCEPTED
+
+
+def test_named_value_float_has_no_message_interval_like_ardupilot(sim_and_gcs):
+    sim, gcs = sim_and_gcs
+    result = gcs.command(M.MAV_CMD_SET_MESSAGE_INTERVAL, M.MAVLINK_MSG_ID_NAMED_VALUE_FLOAT, 250000)
+    assert result == M.MAV_RESULT_DENIED
+    time.sleep(1.0)
+    assert gcs.count("NAMED_VALUE_FLOAT") == 0
