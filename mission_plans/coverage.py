@@ -1,0 +1,111 @@
+"""Predicted coverage: which wetted-surface samples a sensor sees from the planned poses.
+
+Every (pose, sample) pair within range is tested against the sensor's field of view and
+incidence limit, then confirmed by casting a ray from the sensor to the sample on the
+real hull (occlusion by bilge keels, rudder, the hull's own curvature). Nothing here is
+lane arithmetic.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from .surface_samples import SurfaceSamples
+
+OCCLUSION_TOLERANCE_M = 0.05
+PAIRS_PER_BATCH = 400_000
+
+
+@dataclasses.dataclass(frozen=True)
+class SensorModel:
+    """What one sensor sees: a rectangular field of view, a useful range and an incidence
+    limit (angle between the line of sight and the surface normal)."""
+
+    name: str
+    hfov_deg: float
+    vfov_deg: float
+    min_range_m: float
+    max_range_m: float
+    max_incidence_deg: float
+
+    @classmethod
+    def camera(cls, hfov_deg: float, vfov_deg: float, useful_range_m: float,
+               max_incidence_deg: float = 70.0) -> "SensorModel":
+        return cls("camera", hfov_deg, vfov_deg, 0.2, useful_range_m, max_incidence_deg)
+
+    @classmethod
+    def sonar(cls, swath_deg: float, vertical_aperture_deg: float, min_range_m: float, max_range_m: float,
+              min_grazing_deg: float = 10.0) -> "SensorModel":
+        return cls("sonar", swath_deg, vertical_aperture_deg, min_range_m, max_range_m, 90.0 - min_grazing_deg)
+
+    def footprint_m(self, distance_m: float) -> tuple[float, float]:
+        """Width and height of the view on a surface facing the sensor at distance_m."""
+        return (2 * distance_m * math.tan(math.radians(self.hfov_deg) / 2),
+                2 * distance_m * math.tan(math.radians(self.vfov_deg) / 2))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SensorPoses:
+    """(P, 3) positions and unit view directions (optical axis) with an 'up' hint."""
+
+    positions_h: np.ndarray
+    forward_h: np.ndarray
+    up_h: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.positions_h)
+
+
+def predict_seen(samples: SurfaceSamples, poses: SensorPoses, sensor: SensorModel, queries) -> np.ndarray:
+    """Boolean mask over the samples: seen by `sensor` from at least one pose."""
+    from scipy.spatial import cKDTree
+
+    seen = np.zeros(len(samples), dtype=bool)
+    if len(poses) == 0 or len(samples) == 0:
+        return seen
+    tree = cKDTree(samples.points_h)
+    neighbours = tree.query_ball_point(poses.positions_h, r=sensor.max_range_m)
+    counts = np.fromiter((len(n) for n in neighbours), dtype=np.int64, count=len(poses))
+    pose_idx = np.repeat(np.arange(len(poses)), counts)
+    sample_idx = np.fromiter((i for n in neighbours for i in n), dtype=np.int64, count=int(counts.sum()))
+    for start in range(0, len(pose_idx), PAIRS_PER_BATCH):
+        p = pose_idx[start:start + PAIRS_PER_BATCH]
+        s = sample_idx[start:start + PAIRS_PER_BATCH]
+        keep = ~seen[s]
+        p, s = p[keep], s[keep]
+        ok = _in_view(samples, poses, sensor, p, s)
+        p, s = p[ok], s[ok]
+        if not len(s):
+            continue
+        # one ray per sample is enough: the first pose (in plan order) that sees it
+        s, first = np.unique(s, return_index=True)
+        p = p[first]
+        origins = poses.positions_h[p]
+        to = samples.points_h[s] - origins
+        dist = np.linalg.norm(to, axis=1)
+        hits = queries.cast_rays(origins, to / dist[:, None])
+        visible = hits.t_m >= dist - OCCLUSION_TOLERANCE_M
+        seen[s[visible]] = True
+    return seen
+
+
+def _in_view(samples, poses, sensor, p, s) -> np.ndarray:
+    d = samples.points_h[s] - poses.positions_h[p]
+    dist = np.linalg.norm(d, axis=1)
+    f = poses.forward_h[p]
+    up = poses.up_h[p]
+    right = np.cross(f, up)
+    right /= np.linalg.norm(right, axis=1, keepdims=True)
+    u = np.cross(right, f)
+    along = np.einsum("ij,ij->i", d, f)
+    x = np.einsum("ij,ij->i", d, right)
+    y = np.einsum("ij,ij->i", d, u)
+    tan_h = math.tan(math.radians(sensor.hfov_deg) / 2)
+    tan_v = math.tan(math.radians(sensor.vfov_deg) / 2)
+    in_fov = (along > 0) & (np.abs(x) <= along * tan_h) & (np.abs(y) <= along * tan_v)
+    in_range = (dist >= sensor.min_range_m) & (dist <= sensor.max_range_m)
+    cos_inc = -np.einsum("ij,ij->i", d, samples.normals_h[s]) / np.maximum(dist, 1e-9)
+    facing = cos_inc >= math.cos(math.radians(sensor.max_incidence_deg))
+    return in_fov & in_range & facing
