@@ -1,0 +1,83 @@
+"""The sweep planner end to end on a box hull with a quay, and on the real DTC hull."""
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hull.mesh import TriangleMesh
+from hull.placement import Placement
+from hull.queries import HullQueries
+from mission_plans.plan_model import CameraSensor, SensorSetup
+from mission_plans.planner import SweepPlanner, SweepSettings
+from tests.hull.shapes import box_mesh
+
+DTC = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "hulls" / "DTC-scaled.stl.gz"
+CAMERA = SensorSetup(camera=CameraSensor(80.0, 60.0, 1920, 1080, 4.0))
+
+
+def _placement(**kw):
+    base = dict(origin_lat_deg=53.54, origin_lon_deg=9.97, heading_deg=90.0, draft_m=6.0, berth_side="port",
+                quay_gap_m=4.0, water_depth_m=12.0)
+    base.update(kw)
+    return Placement(**base)
+
+
+def _all_waypoints(plan):
+    return np.array([wp.position_h for leg in plan.legs for wp in leg.waypoints])
+
+
+def test_box_plan_is_safe_and_covers_the_reachable_hull():
+    box = box_mesh(60.0, 12.0, 10.0, n=12)
+    result = SweepPlanner(box, _placement(), CAMERA, SweepSettings(standoff_m=2.0, min_depth_m=2.5)).plan()
+    plan = result.plan
+    wps = _all_waypoints(plan)
+    q = HullQueries(box)
+    d = q.signed_distance(wps)
+    assert np.all(np.abs(d - 2.0) <= 0.2)  # at the standoff and outside the hull
+    assert np.all(6.0 - wps[:, 2] >= 2.5 - 1e-6)  # never shallower than the minimum depth
+    assert np.all(wps[:, 2] >= 6.0 - 12.0 + 1.0)  # keel clearance above the seabed
+    assert np.all(wps[:, 1] <= 6.0 + 4.0 - 0.8 + 1e-6)  # clear of the quay wall (port side)
+    assert result.reachable_coverage_pct >= 98.0
+    assert plan.prediction.overall_pct <= result.reachable_coverage_pct + 1e-9
+    shallow = [u for u in plan.prediction.uncovered if u.reason == "too shallow"]
+    # the camera at 2.5 m sees ~1.15 m up the hull: the band nearer the surface is out of reach
+    assert shallow and all(6.0 - u.center_h[2] < 1.4 for u in shallow)
+    assert plan.length_m > 0 and plan.duration_s == pytest.approx(plan.length_m / 0.5)
+
+
+def test_a_quay_gap_narrower_than_the_vehicle_leaves_the_quay_side_unseen():
+    box = box_mesh(40.0, 10.0, 8.0, n=10)
+    result = SweepPlanner(box, _placement(quay_gap_m=0.5, draft_m=5.0, water_depth_m=10.0), CAMERA,
+                          SweepSettings(standoff_m=1.5)).plan()
+    wps = _all_waypoints(result.plan)
+    assert np.all(wps[:, 1] < 5.0)  # nothing between the hull and the quay
+    quay = [u for u in result.plan.prediction.uncovered if u.reason == "quay gap"]
+    assert quay and sum(u.area_m2 for u in quay) > 0.8 * 40 * 4.0  # most of the port side
+    assert result.reachable_coverage_pct >= 98.0
+
+
+def test_lanes_are_ordered_to_limit_transit():
+    box = box_mesh(60.0, 12.0, 10.0, n=12)
+    result = SweepPlanner(box, _placement(), CAMERA).plan()
+    tracks = result.tracks
+    gaps = [np.linalg.norm(b.positions_h[0] - a.positions_h[-1]) for a, b in zip(tracks, tracks[1:])]
+    lane_lengths = [t.length_m() for t in tracks]
+    assert sum(gaps) < 0.25 * sum(lane_lengths)
+
+
+@pytest.mark.skipif(not DTC.is_file(), reason="../shared/data is not beside the checkout")
+def test_dtc_full_scale_plan():
+    raw = gzip.open(DTC).read()
+    v = np.array(re.findall(rb"vertex\s+(\S+)\s+(\S+)\s+(\S+)", raw), dtype=float) * 59.407
+    v[:, 0] -= v[:, 0].min()
+    mesh = TriangleMesh(v, np.arange(len(v)).reshape(-1, 3))
+    placement = _placement(draft_m=14.5, water_depth_m=18.0, quay_gap_m=3.0)
+    result = SweepPlanner(mesh, placement, CAMERA, SweepSettings(standoff_m=2.0)).plan()
+    assert result.reachable_coverage_pct >= 98.0
+    wps = _all_waypoints(result.plan)
+    d = HullQueries(mesh).signed_distance(wps)
+    assert np.all(np.abs(d - 2.0) <= 0.2)
