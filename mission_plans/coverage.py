@@ -8,6 +8,7 @@ lane arithmetic.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 import numpy as np
@@ -15,7 +16,7 @@ import numpy as np
 from .surface_samples import SurfaceSamples
 
 OCCLUSION_TOLERANCE_M = 0.05
-PAIRS_PER_BATCH = 400_000
+POSES_PER_CHUNK = 256
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,16 +67,20 @@ def predict_seen(samples: SurfaceSamples, poses: SensorPoses, sensor: SensorMode
     if len(poses) == 0 or len(samples) == 0:
         return seen
     tree = cKDTree(samples.points_h)
-    neighbours = tree.query_ball_point(poses.positions_h, r=sensor.max_range_m)
-    counts = np.fromiter((len(n) for n in neighbours), dtype=np.int64, count=len(poses))
-    pose_idx = np.repeat(np.arange(len(poses)), counts)
-    sample_idx = np.fromiter((i for n in neighbours for i in n), dtype=np.int64, count=int(counts.sum()))
-    for start in range(0, len(pose_idx), PAIRS_PER_BATCH):
-        p = pose_idx[start:start + PAIRS_PER_BATCH]
-        s = sample_idx[start:start + PAIRS_PER_BATCH]
+    frames = _camera_frames(poses)
+    # poses in plan order, a chunk at a time: consecutive poses look at the same hull,
+    # so most samples are already seen by the time a later pose is tested
+    for start in range(0, len(poses), POSES_PER_CHUNK):
+        chunk = slice(start, start + POSES_PER_CHUNK)
+        neighbours = tree.query_ball_point(poses.positions_h[chunk], r=sensor.max_range_m, return_sorted=False)
+        counts = np.fromiter((len(n) for n in neighbours), dtype=np.int64, count=len(neighbours))
+        if not counts.sum():
+            continue
+        s = np.fromiter(itertools.chain.from_iterable(neighbours), dtype=np.int64, count=int(counts.sum()))
+        p = np.repeat(np.arange(start, start + len(neighbours)), counts)
         keep = ~seen[s]
         p, s = p[keep], s[keep]
-        ok = _in_view(samples, poses, sensor, p, s)
+        ok = _in_view(samples, poses, frames, sensor, p, s)
         p, s = p[ok], s[ok]
         if not len(s):
             continue
@@ -91,14 +96,17 @@ def predict_seen(samples: SurfaceSamples, poses: SensorPoses, sensor: SensorMode
     return seen
 
 
-def _in_view(samples, poses, sensor, p, s) -> np.ndarray:
-    d = samples.points_h[s] - poses.positions_h[p]
-    dist = np.linalg.norm(d, axis=1)
-    f = poses.forward_h[p]
-    up = poses.up_h[p]
-    right = np.cross(f, up)
+def _camera_frames(poses: SensorPoses) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    f = poses.forward_h / np.linalg.norm(poses.forward_h, axis=1, keepdims=True)
+    right = np.cross(f, poses.up_h)
     right /= np.linalg.norm(right, axis=1, keepdims=True)
-    u = np.cross(right, f)
+    return f, right, np.cross(right, f)
+
+
+def _in_view(samples, poses, frames, sensor, p, s) -> np.ndarray:
+    d = samples.points_h[s] - poses.positions_h[p]
+    f, right, u = (a[p] for a in frames)
+    dist = np.sqrt(np.einsum("ij,ij->i", d, d))
     along = np.einsum("ij,ij->i", d, f)
     x = np.einsum("ij,ij->i", d, right)
     y = np.einsum("ij,ij->i", d, u)
