@@ -26,6 +26,7 @@ PATCH_LINK_M = 1.0  # unseen samples closer than this form one patch
 MIN_PATCH_M2 = 0.5  # smaller gaps are noise of the sampling, not worth a dive
 SIMPLIFY_TURN_DEG = 8.0  # a waypoint is kept where the lane turns more than this
 MAX_WAYPOINT_SPACING_M = 15.0
+STATION_KINDS = frozenset({"niche_pass", "fill_in"})  # poses held in place, not flown as lanes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,17 +156,22 @@ class SweepPlanner:
         return self._safe(tracks)
 
     def _safe(self, tracks: list[PoseTrack]) -> list[PoseTrack]:
+        """Lanes are cut where a pose breaks a rule; station tracks (niche passes, fill-in)
+        keep only their allowed poses."""
         out = []
         for t in tracks:
             ok = self.limits.allowed(t.positions_h)
-            d = self.queries.signed_distance(t.positions_h)
-            ok &= np.abs(d - self.settings.standoff_m) <= 0.2
-            out += _runs(t, ok) if t.kind != "niche_pass" else ([t] if ok.all() else _runs(t, ok))
-        return [t for t in out if len(t) >= (1 if t.kind == "niche_pass" else 2)]
+            ok &= np.abs(self.queries.signed_distance(t.positions_h) - self.settings.standoff_m) <= 0.2
+            if t.kind in STATION_KINDS:
+                if ok.any():
+                    out.append(dataclasses.replace(t, positions_h=t.positions_h[ok], forward_h=t.forward_h[ok],
+                                                   up_h=t.up_h[ok]))
+            else:
+                out += _runs(t, ok)
+        return out
 
     # -- plan -----------------------------------------------------------------
     def plan(self) -> PlanResult:
-        s, p = self.settings, self.placement
         warnings: list[str] = []
         niche = self.niche_tracks()
         lanes = self.lane_tracks()
@@ -173,6 +179,10 @@ class SweepPlanner:
             missed = sorted({a.name for a in self.niche_areas} - {t.niche for t in niche})
             warnings.append("no safe pass for niche area(s): " + ", ".join(missed))
         tracks = niche + self._order_lanes(lanes, start=niche[-1].positions_h[-1] if niche else None)
+        return self._result(tracks, warnings)
+
+    def _result(self, tracks: list[PoseTrack], warnings: list[str]) -> PlanResult:
+        s, p = self.settings, self.placement
         wetted = wetted_surface(self.mesh, p.draft_m, p.trim_deg)
         samples = sample_surface(wetted.mesh, s.sample_area_m2)
         poses = SensorPoses(np.concatenate([t.positions_h for t in tracks]),
@@ -196,6 +206,40 @@ class SweepPlanner:
                     created_utc=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                     software=SOFTWARE)
         return PlanResult(plan, tuple(tracks), seen, reachable, samples, tuple(warnings))
+
+    # -- gap re-plan -----------------------------------------------------------
+    def fill_in(self, patches: Sequence[UncoveredPatch], start_h=None) -> PlanResult:
+        """A plan that visits the given uncovered patches (predicted now, observed later by
+        the map): a station facing each reachable patch at the standoff, nearest first.
+        Patches whose reason is a hard limit (quay gap, too shallow, seabed) are skipped
+        and reported, since no pose can reach them."""
+        s = self.settings
+        warnings = []
+        targets = []
+        for patch in patches:
+            if patch.reason in ("quay gap", "too shallow", "seabed"):
+                warnings.append(f"patch of {patch.area_m2:.1f} m2 at x={patch.center_h[0]:.1f} m skipped: "
+                                f"{patch.reason}")
+                continue
+            targets.append(patch)
+        tracks = []
+        if targets:
+            centers = np.array([t.center_h for t in targets])
+            cp = self.queries.closest_points(centers)
+            normals = cp.normals_h
+            side = np.cross(np.tile([0.0, 0.0, 1.0], (len(targets), 1)), normals)
+            flat = np.linalg.norm(side, axis=1) < 1e-6
+            side[flat] = [1.0, 0.0, 0.0]
+            up = np.cross(normals, side)
+            pts = settle_at_standoff(self.queries, cp.points_h + normals * s.standoff_m, normals, s.standoff_m)
+            for i, patch in enumerate(targets):
+                tracks.append(PoseTrack("fill_in", f"fill-in {i + 1}: {patch.area_m2:.1f} m2 at x={patch.center_h[0]:.0f} m",
+                                        pts[i:i + 1], -normals[i:i + 1], up[i:i + 1]))
+            kept = self._safe(tracks)
+            if len(kept) < len(tracks):
+                warnings.append(f"{len(tracks) - len(kept)} patch(es) have no safe pose at the standoff")
+            tracks = self._order_lanes(kept, start=start_h) if kept else []
+        return self._result(tracks, warnings)
 
     def _order_lanes(self, lanes: list[PoseTrack], start) -> list[PoseTrack]:
         """Greedy: next the lane whose nearer end is closest, flown from that end, so the
@@ -225,9 +269,9 @@ class SweepPlanner:
         return out
 
     def _leg(self, t: PoseTrack) -> Leg:
-        keep = _simplify(t.positions_h)
+        keep = range(len(t)) if t.kind in STATION_KINDS else _simplify(t.positions_h)
         yaw = np.degrees(np.arctan2(t.forward_h[:, 1], t.forward_h[:, 0])) % 360.0
-        hold = self.settings.niche_hold_s if t.kind == "niche_pass" else 0.0
+        hold = self.settings.niche_hold_s if t.kind in STATION_KINDS else 0.0
         wps = tuple(Waypoint(float(t.positions_h[i, 0]), float(t.positions_h[i, 1]), float(t.positions_h[i, 2]),
                              float(yaw[i]), hold) for i in keep)
         return Leg(t.kind, t.name, t.niche, wps)

@@ -81,3 +81,21 @@ def test_dtc_full_scale_plan():
     wps = _all_waypoints(result.plan)
     d = HullQueries(mesh).signed_distance(wps)
     assert np.all(np.abs(d - 2.0) <= 0.2)
+
+
+def test_fill_in_plan_closes_the_predicted_gaps():
+    box = box_mesh(60.0, 12.0, 10.0, n=12)
+    # a coarse first plan (little overlap, big pose step) leaves gaps
+    planner = SweepPlanner(box, _placement(), CAMERA, SweepSettings(standoff_m=2.0, overlap=0.0, pose_step_m=4.0))
+    first = planner.plan()
+    gaps = [u for u in first.plan.prediction.uncovered if u.reason == "occluded"]
+    assert gaps, "the coarse plan should leave something to fill"
+    fill = planner.fill_in(first.plan.prediction.uncovered)
+    assert all(leg.kind == "fill_in" for leg in fill.plan.legs)
+    both = first.seen | fill.seen
+    a = first.samples.area_m2
+    before = a[first.seen & first.reachable].sum() / a[first.reachable].sum()
+    after = a[both & first.reachable].sum() / a[first.reachable].sum()
+    assert after > before
+    wps = _all_waypoints(fill.plan)
+    assert np.all(np.abs(HullQueries(box).signed_distance(wps) - 2.0) <= 0.2)
