@@ -92,6 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave the vehicle armed at exit (by default the station disarms what it armed)")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
+    p = sub.add_parser("hull", help="load a hull mesh and print what was repaired and measured",
+                       description="Loads an STL (ASCII, binary, gzipped), OBJ or PLY hull, normalises it to the "
+                                   "hull frame (x forward from the aft end, y to port, z up from the keel), repairs "
+                                   "what real files bring and prints each repair and the main measurements.")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--scale", type=_positive, default=1.0, metavar="K",
+                   help="model-to-full-scale factor (e.g. 59.407 for a 1:59.407 model)")
+    p.add_argument("--units", choices=["m", "cm", "mm"], help="units of the file (default: detect)")
+    p.add_argument("--draft", type=_positive, metavar="D", help="also measure the wetted surface at this draft (m)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
     p = sub.add_parser("replay", help="summarise a telemetry log (.tlog)",
                        description="Vehicle type, firmware, duration, modes, max depth, message counts, bad packets.")
     p.add_argument("file", metavar="FILE.tlog")
@@ -115,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         from vehicle.errors import VehicleError
 
-        known = (UserError, VehicleError, OSError)
+        known = (UserError, VehicleError, OSError, ValueError)
         try:
             from vehicle.tlog import TlogError
             known += (TlogError,)
@@ -138,6 +150,10 @@ def _dispatch(args) -> int:
         from .cmd_connect import run_connect_command
 
         return run_connect_command(args)
+    if args.command == "hull":
+        from .cmd_hull import run_hull_command
+
+        return run_hull_command(args)
     if args.command == "replay":
         from .cmd_replay import run_replay_command
 

@@ -1,0 +1,117 @@
+"""Loading a hull mesh file into the hull frame H in one call, with a report of every step.
+
+`load_hull_mesh(path) -> LoadedMesh(mesh, report)`: read (hull/mesh_io.py), repair
+(hull/repair.py), move into H (hull/normalize.py), measure. The report is what the user
+sees and what a plan or a mission record stores (file SHA-256, repairs, transform).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from .mesh import TriangleMesh
+from .mesh_io import HullLoadError, read_mesh_bytes
+from .normalize import normalize_to_hull_frame
+from .repair import count_shells, open_edge_count, mesh_is_closed, repair_mesh, weld_vertices
+
+__all__ = ["HullLoadError", "LoadReport", "LoadedMesh", "load_hull_mesh"]
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadReport:
+    """What was loaded, repaired and measured. Lengths in metres in the hull frame H."""
+
+    source_path: str
+    file_format: str
+    sha256: str
+    original_vertices: int
+    original_triangles: int
+    repairs: tuple[str, ...]
+    notes: tuple[str, ...]
+    warnings: tuple[str, ...]
+    units: str
+    scale: float
+    transform: tuple[tuple[float, ...], ...]   # 4x4, file coordinates -> H
+    length_m: float
+    beam_m: float
+    depth_m: float
+    watertight: bool
+    open_edges: int
+    shells: int
+    triangles: int = 0
+    area_m2: float = 0.0
+    volume_m3: float = 0.0
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["repairs"] = list(self.repairs)
+        d["notes"] = list(self.notes)
+        d["warnings"] = list(self.warnings)
+        d["transform"] = [list(row) for row in self.transform]
+        return d
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class LoadedMesh:
+    mesh: TriangleMesh
+    report: LoadReport
+
+
+def load_hull_mesh(path, *, units: str | None = None, scale: float = 1.0, up_axis: str | None = None,
+                   forward_axis: str | None = None, repair: bool = True) -> LoadedMesh:
+    """Read, repair and normalise a hull mesh file; raises HullLoadError naming the file."""
+    path = Path(path)
+    if not path.exists():
+        raise HullLoadError(f"{path}: file not found; check the path")
+    if path.is_dir():
+        raise HullLoadError(f"{path}: is a folder, not a mesh file")
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    raw = read_mesh_bytes(data, name=str(path))
+
+    if repair:
+        mesh, repairs, warnings = repair_mesh(raw.vertices, raw.faces)
+    else:
+        v, f, merged = weld_vertices(raw.vertices, raw.faces, 0.0)
+        mesh = TriangleMesh(v, f)
+        repairs = [f"joined {merged} identical vertices (no other repair: repair=False)"] if merged else []
+        warnings = []
+    if mesh.n_faces == 0:
+        raise HullLoadError(f"{path}: nothing left after repair (all faces degenerate)")
+    try:
+        hmesh, transform, notes, nwarn = normalize_to_hull_frame(
+            mesh, units=units, scale=scale, up_axis=up_axis, forward_axis=forward_axis)
+    except HullLoadError as exc:
+        raise HullLoadError(f"{path}: {exc}") from None
+    warnings = list(warnings) + list(nwarn)
+    units_used = "mm" if any("millimetres" in w for w in nwarn) else (units or "m")
+
+    lo, hi = hmesh.bounds()
+    length, beam, depth = (float(x) for x in (hi - lo))
+    open_edges = open_edge_count(hmesh.faces)
+    report = LoadReport(
+        source_path=str(path),
+        file_format=raw.file_format,
+        sha256=sha,
+        original_vertices=raw.n_vertices,
+        original_triangles=raw.n_faces,
+        repairs=tuple(repairs),
+        notes=tuple(notes),
+        warnings=tuple(warnings),
+        units=units_used,
+        scale=float(scale),
+        transform=tuple(tuple(float(x) for x in row) for row in np.asarray(transform)),
+        length_m=length,
+        beam_m=beam,
+        depth_m=depth,
+        watertight=mesh_is_closed(hmesh.faces),
+        open_edges=open_edges,
+        shells=count_shells(hmesh.faces),
+        triangles=hmesh.n_faces,
+        area_m2=hmesh.area_m2(),
+        volume_m3=hmesh.signed_volume_m3(),
+    )
+    return LoadedMesh(hmesh, report)
