@@ -104,6 +104,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
+    p = sub.add_parser("plan", help="build a hull sweep plan and print its predicted coverage",
+                       description="Plans a sweep over the hull at a standoff (niche areas first, then lanes round "
+                                   "the hull and under the bottom), predicts coverage by ray casting and writes a "
+                                   ".hullplan.json, or with --export a QGroundControl .plan or QGC WPL 110 file.")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--hull", metavar="FILE", help="hull mesh (STL, OBJ, PLY; niche areas from FILE.niches.json)")
+    src.add_argument("--parametric", metavar="L,B,T[,D,CB]",
+                     help="parametric hull: length, beam, draft[, depth, block coefficient]")
+    p.add_argument("--draft", type=_positive, required=True, metavar="D", help="draft at the berth, metres")
+    p.add_argument("--scale", type=_positive, default=1.0, metavar="K", help="model-to-full-scale factor of --hull")
+    p.add_argument("--units", choices=["m", "cm", "mm"], help="units of --hull (default: detect)")
+    p.add_argument("--standoff", type=_positive, default=2.0, metavar="M", help="distance from the hull (default 2)")
+    p.add_argument("--overlap", type=float, default=0.3, metavar="F", help="overlap between lanes (default 0.3)")
+    p.add_argument("--sensor", choices=["camera", "sonar", "both"], default="camera")
+    p.add_argument("--min-depth", type=_positive, default=1.0, metavar="M", help="shallowest lane (default 1 m)")
+    p.add_argument("--speed", type=_positive, default=0.5, metavar="M_S", help="cruise speed (default 0.5 m/s)")
+    p.add_argument("--berth", choices=["port", "starboard"], default="port", help="side facing the quay")
+    p.add_argument("--quay-gap", type=float, default=3.0, metavar="M", help="hull to quay wall (default 3 m)")
+    p.add_argument("--water-depth", type=_positive, metavar="M", help="surface to seabed (default draft + 5 m)")
+    p.add_argument("--heading", type=float, default=0.0, metavar="DEG", help="bow heading, degrees true")
+    p.add_argument("--origin", metavar="LAT,LON", help="WGS84 of the aft end on the keel (needed for --export)")
+    p.add_argument("--vessel", default="unnamed vessel", metavar="NAME")
+    p.add_argument("--export", choices=["qgc", "wpl"], help="write a QGC .plan or WPL 110 mission instead")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
     p = sub.add_parser("replay", help="summarise a telemetry log (.tlog)",
                        description="Vehicle type, firmware, duration, modes, max depth, message counts, bad packets.")
     p.add_argument("file", metavar="FILE.tlog")
@@ -154,6 +180,10 @@ def _dispatch(args) -> int:
         from .cmd_hull import run_hull_command
 
         return run_hull_command(args)
+    if args.command == "plan":
+        from .cmd_plan import run_plan_command
+
+        return run_plan_command(args)
     if args.command == "replay":
         from .cmd_replay import run_replay_command
 
