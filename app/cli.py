@@ -9,11 +9,7 @@ import argparse
 import logging
 import sys
 
-from . import __doc__ as _app_doc  # noqa: F401  (keeps the package importable for tools)
-
-
-class UserError(Exception):
-    """An error whose message is for the user: printed as one line, exit code 1."""
+from .errors import UserError
 
 
 def _positive(text: str) -> float:

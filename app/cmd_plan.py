@@ -5,7 +5,7 @@ import math
 import sys
 from pathlib import Path
 
-from .cli import UserError
+from .errors import UserError
 
 DEFAULT_CAMERA = dict(hfov_deg=80.0, vfov_deg=60.0, width_px=1920, height_px=1080, useful_range_m=4.0)
 DEFAULT_SONAR = dict(swath_deg=130.0, vertical_aperture_deg=20.0, min_range_m=0.5, max_range_m=10.0,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .cli import UserError
+from .errors import UserError
 
 
 def run_sim_command(args) -> int:
