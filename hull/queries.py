@@ -5,6 +5,7 @@ once per mesh; Open3D is imported only here and only when first needed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 
 import numpy as np
@@ -81,13 +82,21 @@ class HullQueries:
         """Unsigned distance from each point to the hull surface, metres."""
         return self.closest_points(points_h).distances_m
 
+    @functools.cached_property
+    def closed(self) -> bool:
+        return self.mesh.is_watertight()
+
     def signed_distance(self, points_h: np.ndarray) -> np.ndarray:
-        """Negative inside the hull. Inside-ness is decided by the outward normal at the
-        closest point, which works on open (cut) meshes too."""
+        """Negative inside the hull. On a closed mesh inside-ness comes from ray parity,
+        which is right at sharp edges (a rudder's trailing edge); on an open mesh from the
+        outward normal at the closest point, which needs no closure."""
         pts = np.atleast_2d(np.asarray(points_h, dtype=np.float64))
         cp = self.closest_points(pts)
-        outside = np.einsum("ij,ij->i", pts - cp.points_h, cp.normals_h) >= 0.0
-        return np.where(outside, cp.distances_m, -cp.distances_m)
+        if self.closed:
+            inside = self.is_inside(pts)
+        else:
+            inside = np.einsum("ij,ij->i", pts - cp.points_h, cp.normals_h) < 0.0
+        return np.where(inside, -cp.distances_m, cp.distances_m)
 
     def is_inside(self, points_h: np.ndarray) -> np.ndarray:
         """For a closed hull: a ray parity test (robust at sharp edges, unlike normals)."""

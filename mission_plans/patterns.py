@@ -65,6 +65,19 @@ def _runs(track: PoseTrack, ok: np.ndarray) -> list[PoseTrack]:
     return out
 
 
+def _runs_by_hops(track: PoseTrack, hop_ok: np.ndarray) -> list[PoseTrack]:
+    """The track cut at every unsafe hop between consecutive poses."""
+    if len(track) < 2 or hop_ok.all():
+        return [track] if len(track) >= 2 else []
+    cuts = np.nonzero(~hop_ok)[0] + 1
+    out = []
+    for part, (a, b) in enumerate(zip(np.r_[0, cuts], np.r_[cuts, len(track)])):
+        if b - a >= 2:
+            out.append(dataclasses.replace(track, name=f"{track.name} part {part + 1}", positions_h=track.positions_h[a:b],
+                                           forward_h=track.forward_h[a:b], up_h=track.up_h[a:b]))
+    return out
+
+
 def keep_at_standoff(queries, track: PoseTrack, standoff_m: float) -> list[PoseTrack]:
     d = queries.signed_distance(track.positions_h)
     return _runs(track, np.abs(d - standoff_m) <= STANDOFF_TOLERANCE_M)

@@ -15,17 +15,20 @@ from hull.queries import HullQueries
 from hull.wetted import wetted_surface
 
 from .coverage import SensorModel, SensorPoses, predict_seen
-from .patterns import PoseTrack, _runs, bottom_lanes, contour_lane, settle_at_standoff
+from .patterns import PoseTrack, _runs, _runs_by_hops, bottom_lanes, contour_lane, settle_at_standoff
 from .plan_model import (CoveragePrediction, HullRef, Leg, Plan, SensorSetup, UncoveredPatch,
                          VesselInfo, Waypoint)
 from .safety import SafetyLimits
 from .surface_samples import sample_surface
+from .transit import TransitRouter
 
 SOFTWARE = "HullWatch 0.1.0"
 PATCH_LINK_M = 1.0  # unseen samples closer than this form one patch
 MIN_PATCH_M2 = 0.5  # smaller gaps are noise of the sampling, not worth a dive
 SIMPLIFY_TURN_DEG = 8.0  # a waypoint is kept where the lane turns more than this
 MAX_WAYPOINT_SPACING_M = 15.0
+HOP_CHECK_M = 0.25
+HOP_CLEARANCE = 0.5  # a straight hop may come no closer to the hull than half the standoff
 STATION_KINDS = frozenset({"niche_pass", "fill_in"})  # poses held in place, not flown as lanes
 
 
@@ -156,8 +159,9 @@ class SweepPlanner:
         return self._safe(tracks)
 
     def _safe(self, tracks: list[PoseTrack]) -> list[PoseTrack]:
-        """Lanes are cut where a pose breaks a rule; station tracks (niche passes, fill-in)
-        keep only their allowed poses."""
+        """Lanes are cut where a pose breaks a rule or the hop to the next pose would pass
+        too close to the hull (across a rudder gap, round a cusp); station tracks (niche
+        passes, fill-in) keep only their allowed poses."""
         out = []
         for t in tracks:
             ok = self.limits.allowed(t.positions_h)
@@ -166,9 +170,22 @@ class SweepPlanner:
                 if ok.any():
                     out.append(dataclasses.replace(t, positions_h=t.positions_h[ok], forward_h=t.forward_h[ok],
                                                    up_h=t.up_h[ok]))
-            else:
-                out += _runs(t, ok)
+                continue
+            for run in _runs(t, ok):
+                out += _runs_by_hops(run, self._hops_safe(run.positions_h))
         return out
+
+    def _hops_safe(self, pts: np.ndarray) -> np.ndarray:
+        """Per consecutive pair: is the straight hop clear (checked every 0.25 m)?"""
+        if len(pts) < 2:
+            return np.zeros(0, dtype=bool)
+        seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+        n = np.maximum(2, np.ceil(seg / HOP_CHECK_M).astype(int) + 1)
+        idx = np.repeat(np.arange(len(seg)), n)
+        frac = np.concatenate([np.linspace(0.0, 1.0, k) for k in n])
+        samples = pts[idx] + frac[:, None] * (pts[idx + 1] - pts[idx])
+        clear = self.queries.signed_distance(samples) >= HOP_CLEARANCE * self.settings.standoff_m
+        return np.logical_and.reduceat(clear, np.concatenate([[0], np.cumsum(n)[:-1]]))
 
     # -- plan -----------------------------------------------------------------
     def plan(self) -> PlanResult:
@@ -179,15 +196,36 @@ class SweepPlanner:
             missed = sorted({a.name for a in self.niche_areas} - {t.niche for t in niche})
             warnings.append("no safe pass for niche area(s): " + ", ".join(missed))
         tracks = niche + self._order_lanes(lanes, start=niche[-1].positions_h[-1] if niche else None)
+        tracks = self._with_transits(tracks, warnings, extra_nodes=lanes)
         return self._result(tracks, warnings)
+
+    def _with_transits(self, tracks: list[PoseTrack], warnings: list[str], extra_nodes=()) -> list[PoseTrack]:
+        """Insert a transit leg wherever the straight hop between two legs is unsafe."""
+        if len(tracks) < 2:
+            return tracks
+        nodes = np.concatenate([t.positions_h for t in list(tracks) + list(extra_nodes)])
+        router = TransitRouter(self.queries, self.limits, self.settings.standoff_m, nodes)
+        out = [tracks[0]]
+        for nxt in tracks[1:]:
+            a, b = out[-1].positions_h[-1], nxt.positions_h[0]
+            via = router.route(a, b)
+            if via is None:
+                warnings.append(f"no safe transit found from {out[-1].name} to {nxt.name}; check it before flying")
+            elif len(via):
+                fwd = np.tile(out[-1].forward_h[-1], (len(via), 1))
+                up = np.tile(out[-1].up_h[-1], (len(via), 1))
+                out.append(PoseTrack("transit", f"transit to {nxt.name}", via, fwd, up))
+            out.append(nxt)
+        return out
 
     def _result(self, tracks: list[PoseTrack], warnings: list[str]) -> PlanResult:
         s, p = self.settings, self.placement
         wetted = wetted_surface(self.mesh, p.draft_m, p.trim_deg)
         samples = sample_surface(wetted.mesh, s.sample_area_m2)
-        poses = SensorPoses(np.concatenate([t.positions_h for t in tracks]),
-                            np.concatenate([t.forward_h for t in tracks]),
-                            np.concatenate([t.up_h for t in tracks])) if tracks else None
+        looking = [t for t in tracks if t.kind != "transit"]  # nobody aims the camera in transit
+        poses = SensorPoses(np.concatenate([t.positions_h for t in looking]),
+                            np.concatenate([t.forward_h for t in looking]),
+                            np.concatenate([t.up_h for t in looking])) if looking else None
         seen = np.zeros(len(samples), dtype=bool)
         if poses is not None:
             for model in sensor_models(self.sensors):
@@ -239,6 +277,7 @@ class SweepPlanner:
             if len(kept) < len(tracks):
                 warnings.append(f"{len(tracks) - len(kept)} patch(es) have no safe pose at the standoff")
             tracks = self._order_lanes(kept, start=start_h) if kept else []
+            tracks = self._with_transits(tracks, warnings, extra_nodes=self.lane_tracks())
         return self._result(tracks, warnings)
 
     def _order_lanes(self, lanes: list[PoseTrack], start) -> list[PoseTrack]:
@@ -269,7 +308,16 @@ class SweepPlanner:
         return out
 
     def _leg(self, t: PoseTrack) -> Leg:
-        keep = range(len(t)) if t.kind in STATION_KINDS else _simplify(t.positions_h)
+        if t.kind in STATION_KINDS:
+            keep = list(range(len(t)))
+        else:
+            keep = _simplify(t.positions_h)
+            # where a simplified hop would cut a corner too close, keep the dense poses
+            safe = self._hops_safe(t.positions_h[keep])
+            dense = []
+            for k, (i, j) in enumerate(zip(keep, keep[1:])):
+                dense += [i] if safe[k] else list(range(i, j))
+            keep = dense + [keep[-1]]
         yaw = np.degrees(np.arctan2(t.forward_h[:, 1], t.forward_h[:, 0])) % 360.0
         hold = self.settings.niche_hold_s if t.kind in STATION_KINDS else 0.0
         wps = tuple(Waypoint(float(t.positions_h[i, 0]), float(t.positions_h[i, 1]), float(t.positions_h[i, 2]),

@@ -91,7 +91,7 @@ def test_fill_in_plan_closes_the_predicted_gaps():
     gaps = [u for u in first.plan.prediction.uncovered if u.reason == "occluded"]
     assert gaps, "the coarse plan should leave something to fill"
     fill = planner.fill_in(first.plan.prediction.uncovered)
-    assert all(leg.kind == "fill_in" for leg in fill.plan.legs)
+    assert {leg.kind for leg in fill.plan.legs} <= {"fill_in", "transit"}
     both = first.seen | fill.seen
     a = first.samples.area_m2
     before = a[first.seen & first.reachable].sum() / a[first.reachable].sum()
@@ -99,3 +99,23 @@ def test_fill_in_plan_closes_the_predicted_gaps():
     assert after > before
     wps = _all_waypoints(fill.plan)
     assert np.all(np.abs(HullQueries(box).signed_distance(wps) - 2.0) <= 0.2)
+
+
+def test_every_straight_hop_of_the_flown_path_keeps_clear_of_the_hull():
+    """Niche areas on both sides: going from a port station to a starboard one must go
+    round the hull, not through it."""
+    from hull.parametric import HullDimensions, parametric_hull
+
+    hull = parametric_hull(HullDimensions(length_m=60.0, beam_m=12.0, draft_m=4.0, depth_m=7.0,
+                                          block_coefficient=0.6))
+    placement = _placement(draft_m=4.0, water_depth_m=9.0, quay_gap_m=5.0)
+    planner = SweepPlanner(hull.mesh, placement, CAMERA, SweepSettings(standoff_m=2.0),
+                           niche_areas=hull.niche_areas)
+    result = planner.plan()
+    assert any(leg.kind == "transit" for leg in result.plan.legs)
+    path = _all_waypoints(result.plan)
+    q = HullQueries(hull.mesh)
+    for a, b in zip(path, path[1:]):
+        n = max(2, int(np.linalg.norm(b - a) / 0.25) + 1)
+        pts = a + np.linspace(0, 1, n)[:, None] * (b - a)
+        assert q.signed_distance(pts).min() >= 0.9, (a, b)
