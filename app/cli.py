@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where to send MAVLink over UDP (default 127.0.0.1:14550); 'none' disables UDP")
     p.add_argument("--tcp", metavar="PORT", type=int, default=5760,
                    help="TCP server port (default 5760); 0 picks a free one; -1 disables TCP")
-    p.add_argument("--hull", metavar="FILE", help="hull mesh for the distance sensor (needs the hull package)")
+    p.add_argument("--hull", metavar="FILE", help="hull mesh at the berth: the rangefinder measures to it")
+    p.add_argument("--draft", type=_positive, metavar="D", help="draft of --hull (default 40%% of its depth)")
     p.add_argument("--scenario", metavar="FILE", help="scenario file (needs the embedded world)")
     p.add_argument("--no-position", action="store_true",
                    help="simulate a vehicle without DVL: AUTO/GUIDED/POSHOLD are refused")
@@ -97,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="model-to-full-scale factor (e.g. 59.407 for a 1:59.407 model)")
     p.add_argument("--units", choices=["m", "cm", "mm"], help="units of the file (default: detect)")
     p.add_argument("--draft", type=_positive, metavar="D", help="also measure the wetted surface at this draft (m)")
+    p.add_argument("--up", metavar="AXIS", help="file axis that points up (x, y, z, -x, ...; default: detect)")
+    p.add_argument("--forward", metavar="AXIS", help="file axis that points to the bow (default: detect)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
@@ -114,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--standoff", type=_positive, default=2.0, metavar="M", help="distance from the hull (default 2)")
     p.add_argument("--overlap", type=float, default=0.3, metavar="F", help="overlap between lanes (default 0.3)")
     p.add_argument("--sensor", choices=["camera", "sonar", "both"], default="camera")
+    p.add_argument("--pattern", choices=["horizontal", "vertical"], default="horizontal",
+                   help="side lanes at constant depth (default; flies in depth hold) or up-and-down lanes")
     p.add_argument("--min-depth", type=_positive, default=1.0, metavar="M", help="shallowest lane (default 1 m)")
     p.add_argument("--speed", type=_positive, default=0.5, metavar="M_S", help="cruise speed (default 0.5 m/s)")
     p.add_argument("--berth", choices=["port", "starboard"], default="port", help="side facing the quay")

@@ -63,7 +63,7 @@ def build_plan(args):
     camera = CameraSensor(**DEFAULT_CAMERA) if args.sensor in ("camera", "both") else None
     sonar = SonarSensor(**DEFAULT_SONAR) if args.sensor in ("sonar", "both") else None
     settings = SweepSettings(standoff_m=args.standoff, overlap=args.overlap, min_depth_m=args.min_depth,
-                             cruise_speed_m_s=args.speed)
+                             cruise_speed_m_s=args.speed, pattern=getattr(args, "pattern", "horizontal"))
     room = settings.standoff_m + settings.vehicle_width_m / 2 + settings.quay_margin_m
     warnings = []
     if args.quay_gap < room:

@@ -14,7 +14,7 @@ import numpy as np
 
 from .mesh import TriangleMesh
 from .mesh_io import HullLoadError, read_mesh_bytes
-from .normalize import normalize_to_hull_frame
+from .normalize import parse_axis, normalize_to_hull_frame
 from .repair import count_shells, open_edge_count, mesh_is_closed, repair_mesh, weld_vertices
 
 __all__ = ["HullLoadError", "LoadReport", "LoadedMesh", "load_hull_mesh"]
@@ -60,6 +60,20 @@ class LoadedMesh:
     report: LoadReport
 
 
+def _transverse_axis(vertices: np.ndarray, up_axis: str | None, forward_axis: str | None) -> int:
+    """The file axis across the ship, where a half hull is cut: the one neither up nor
+    forward when those are given; otherwise file y (the usual convention), unless y is
+    named as up or forward, then the shorter of the two left."""
+    taken = {a[0] for a in (parse_axis(up_axis, "--up"), parse_axis(forward_axis, "--forward")) if a}
+    free = [i for i in range(3) if i not in taken]
+    if len(free) == 1:
+        return free[0]
+    if 1 in free and not taken:
+        return 1
+    extents = np.ptp(vertices, axis=0)
+    return min(free, key=lambda i: extents[i])
+
+
 def load_hull_mesh(path, *, units: str | None = None, scale: float = 1.0, up_axis: str | None = None,
                    forward_axis: str | None = None, repair: bool = True) -> LoadedMesh:
     """Read, repair and normalise a hull mesh file; raises HullLoadError naming the file."""
@@ -73,7 +87,8 @@ def load_hull_mesh(path, *, units: str | None = None, scale: float = 1.0, up_axi
     raw = read_mesh_bytes(data, name=str(path))
 
     if repair:
-        mesh, repairs, warnings = repair_mesh(raw.vertices, raw.faces)
+        half_axis = _transverse_axis(raw.vertices, up_axis, forward_axis)
+        mesh, repairs, warnings = repair_mesh(raw.vertices, raw.faces, half_axis=half_axis)
     else:
         v, f, merged = weld_vertices(raw.vertices, raw.faces, 0.0)
         mesh = TriangleMesh(v, f)

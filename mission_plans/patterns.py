@@ -151,3 +151,33 @@ def bottom_lanes(queries, standoff_m: float, step_m: float, spacing_m: float, x_
         lanes += keep_at_standoff(queries, PoseTrack("lane_bottom", f"bottom lane {i + 1} (y {y:+.1f} m)",
                                                      pts, -out, up), standoff_m)
     return lanes
+
+
+def vertical_lanes(queries, standoff_m: float, step_m: float, spacing_m: float, x_range: tuple[float, float],
+                   half_beam_m: float, z_top_h: float, z_bottom_h: float) -> list[PoseTrack]:
+    """Up-and-down lanes on each side at stations along the ship, alternating direction
+    (for sensors that prefer a vertical sweep; depth changes along every lane)."""
+    lanes = []
+    zs = np.arange(z_top_h, z_bottom_h - 1e-9, -step_m)
+    if len(zs) < 2:
+        return lanes
+    k = 0
+    for side, label in ((1.0, "port"), (-1.0, "starboard")):
+        xs = np.arange(x_range[0] + spacing_m / 2, x_range[1], spacing_m)
+        for x in (xs if side > 0 else xs[::-1]):
+            column = zs if k % 2 == 0 else zs[::-1]
+            origins = np.column_stack([np.full(len(column), x), np.full(len(column), side * 3 * half_beam_m), column])
+            dirs = np.tile([0.0, -side, 0.0], (len(column), 1))
+            hits = queries.cast_rays(origins, dirs)
+            ok = hits.hit & (np.linalg.norm(hits.normals_h[:, :2], axis=1) >= MIN_HORIZONTAL_NORMAL)
+            if ok.sum() < 2:
+                continue
+            surface = origins[ok] + dirs[ok] * hits.t_m[ok][:, None]
+            out = _unit(hits.normals_h[ok] * np.array([1.0, 1.0, 0.0]))
+            pts = settle_at_standoff(queries, surface + out * standoff_m, out, standoff_m)
+            pts[:, 2] = column[ok]
+            up = np.tile([0.0, 0.0, 1.0], (len(pts), 1))
+            lanes += keep_at_standoff(queries, PoseTrack("lane_vertical", f"vertical lane {label} x {x:.1f} m",
+                                                         pts, -out, up), standoff_m)
+            k += 1
+    return lanes

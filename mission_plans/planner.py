@@ -15,7 +15,8 @@ from hull.queries import HullQueries
 from hull.wetted import wetted_surface
 
 from .coverage import SensorModel, SensorPoses, predict_seen
-from .patterns import PoseTrack, _runs, _runs_by_hops, bottom_lanes, contour_lane, settle_at_standoff
+from .patterns import (PoseTrack, _runs, _runs_by_hops, bottom_lanes, contour_lane, settle_at_standoff,
+                       vertical_lanes)
 from .plan_model import (CoveragePrediction, HullRef, Leg, Plan, SensorSetup, UncoveredPatch,
                          VesselInfo, Waypoint)
 from .safety import SafetyLimits
@@ -46,6 +47,7 @@ class SweepSettings:
     average_power_w: float = 250.0
     sample_area_m2: float = 0.25
     risk_order: Mapping[str, int] | None = None
+    pattern: str = "horizontal"  # side lanes at constant depth (depth-hold friendly) or "vertical"
 
     def __post_init__(self):
         for name in ("standoff_m", "min_depth_m", "vehicle_width_m", "pose_step_m", "cruise_speed_m_s",
@@ -55,6 +57,8 @@ class SweepSettings:
                 raise ValueError(f"{name}: must be a positive number, got {value!r}")
         if not 0.0 <= self.overlap < 0.9:
             raise ValueError(f"overlap: must be in 0..0.9, got {self.overlap!r}")
+        if self.pattern not in ("horizontal", "vertical"):
+            raise ValueError(f"pattern: 'horizontal' or 'vertical', got {self.pattern!r}")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -120,11 +124,15 @@ class SweepPlanner:
         s, p = self.settings, self.placement
         width, height = self._primary().footprint_m(s.standoff_m)
         spacing_v = max(0.2, height * (1.0 - s.overlap))
-        depths = list(np.arange(s.min_depth_m, p.draft_m, spacing_v))
         tracks = []
-        for k, depth in enumerate(depths):
-            tracks += contour_lane(self.queries, p.draft_m - depth, s.standoff_m, s.pose_step_m, self.x_range,
-                                   self.half_beam_m, f"lane {k + 1} at {depth:.1f} m")
+        if s.pattern == "vertical":
+            tracks += vertical_lanes(self.queries, s.standoff_m, s.pose_step_m, max(0.2, width * (1.0 - s.overlap)),
+                                     self.x_range, self.half_beam_m, p.draft_m - s.min_depth_m, 0.0)
+        else:
+            depths = list(np.arange(s.min_depth_m, p.draft_m, spacing_v))
+            for k, depth in enumerate(depths):
+                tracks += contour_lane(self.queries, p.draft_m - depth, s.standoff_m, s.pose_step_m, self.x_range,
+                                       self.half_beam_m, f"lane {k + 1} at {depth:.1f} m")
         tracks += bottom_lanes(self.queries, s.standoff_m, s.pose_step_m, max(0.2, width * (1.0 - s.overlap)),
                                self.x_range, self.half_beam_m, p.seabed_z_h, s.keel_clearance_m)
         return self._safe(tracks)

@@ -34,7 +34,7 @@ def status_line(sim: SimVehicle) -> str:
 
 def run_sim(udp: str | tuple[str, int] | None = DEFAULT_UDP_TARGET, tcp: int | None = DEFAULT_TCP_PORT,
             duration_s: float | None = None, config: SimConfig | None = None,
-            out: TextIO | None = None) -> int:
+            out: TextIO | None = None, setup=None) -> int:
     """Run until Ctrl-C (or duration_s); one status line per second. Returns an exit code."""
     out = out or sys.stderr
     try:
@@ -45,6 +45,8 @@ def run_sim(udp: str | tuple[str, int] | None = DEFAULT_UDP_TARGET, tcp: int | N
     base = config or SimConfig()
     cfg = dataclasses.replace(base, udp_target=target, tcp_port=tcp)
     sim = SimVehicle(cfg)
+    if setup is not None:
+        setup(sim)  # e.g. a hull for the rangefinder
     try:
         sim.start()
     except PortInUseError as exc:

@@ -129,6 +129,7 @@ class MissionTransfer:
             resent = False  # the last item went out again after a timeout
             requested_max = -1
             done_items = 0
+            heard_at = time.monotonic()  # last word from the vehicle: retries stop only after real silence
             while True:
                 if time.monotonic() > deadline:
                     raise MissionTransferError(f"mission upload timed out after {tmo.mission_total_s:.0f} s "
@@ -142,7 +143,7 @@ class MissionTransfer:
                         # final ACK is never repeated: ask how many items it now holds
                         v.events.emit(TransferProgress("mission upload", count, count))
                         return
-                    if tries > tmo.mission_retries:
+                    if tries > tmo.mission_retries and time.monotonic() - heard_at > tmo.mission_stall_s:
                         where = "the item count" if last_sent is None else f"item {last_sent}"
                         raise MissionTransferError(f"mission upload failed: no answer to {where} after "
                                                    f"{tries} tries; check the link")
@@ -154,6 +155,7 @@ class MissionTransfer:
                         resent = True
                     sent_at = time.monotonic()
                     continue
+                heard_at = time.monotonic()
                 if m._type == "MISSION_ACK":
                     if m.type == mavlink.MAV_MISSION_ACCEPTED:
                         if count == 0 or requested_max == count - 1:
@@ -242,6 +244,7 @@ class MissionTransfer:
         tries: dict[int, int] = {}
         next_new = 0
         last_progress = -1
+        heard_at = time.monotonic()
         with v.router.waiter(["MISSION_ITEM_INT", "MISSION_ITEM", "MISSION_ACK"],
                              lambda m: getattr(m, "mission_type", 0) == MISSION_TYPE) as q:
             while len(got) < count:
@@ -252,7 +255,7 @@ class MissionTransfer:
                     if now - t > rto.value:
                         tries[seq] = tries.get(seq, 0) + 1
                         self.retransmissions += 1
-                        if tries[seq] > tmo.mission_retries:
+                        if tries[seq] > tmo.mission_retries and now - heard_at > tmo.mission_stall_s:
                             raise MissionTransferError(f"mission download failed: item {seq} of {count} never "
                                                        f"arrived after {tries[seq]} tries; check the link")
                         v.connection.send(mavlink.MAVLink_mission_request_int_message(sysid, compid, seq, MISSION_TYPE))
@@ -265,6 +268,7 @@ class MissionTransfer:
                 m = q.get(max(0.0, wait_s))
                 if m is None:
                     continue  # the overdue requests go out again at the top of the loop
+                heard_at = time.monotonic()
                 if m._type == "MISSION_ACK":
                     if m.type != mavlink.MAV_MISSION_ACCEPTED:
                         raise MissionTransferError(f"the vehicle aborted the download: {_result_name(m.type)}",

@@ -22,5 +22,8 @@ class Timeouts:
     mission_rto_min_s: float = 0.02
     mission_rto_max_s: float = 1.5
     mission_retries: int = 10
+    # a transfer gives up only after this much silence as well: longer than ArduPilot's 1 s
+    # re-request, so a run of losses on a fast link never ends a transfer that still lives
+    mission_stall_s: float = 3.0
     mission_total_s: float = 300.0
     stream_check_s: float = 3.0  # no ATTITUDE this long after asking: ask again

@@ -91,3 +91,27 @@ def test_plan_warns_when_the_quay_gap_is_too_narrow(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "--quay-gap 1 m is narrower than --standoff 2 m" in proc.stderr
     assert "quay gap" in proc.stdout
+
+
+@needs_hulls
+def test_sim_with_a_hull_measures_to_it(tmp_path):
+    proc = hullwatch("sim", "--tcp", "0", "--udp", "none", "--hull", str(HULLS / "DTC-scaled.stl.gz"),
+                     "--duration", "1.5", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "bow north, starboard side 5 m east of the vehicle" in proc.stderr
+
+
+def test_hull_axis_override(tmp_path):
+    # a 20 x 4 x 3 box written with y up (lying on its side in z-up terms)
+    from hull.mesh import TriangleMesh  # noqa: F401  (the box comes from the test shapes)
+    from tests.hull.shapes import box_mesh
+
+    box = box_mesh(20.0, 4.0, 3.0, n=2)
+    v = box.vertices[:, [0, 2, 1]]  # swap y and z: the file's +y is up
+    f = box.faces[:, ::-1]  # the swap mirrors: keep the winding outward
+    path = tmp_path / "box.obj"
+    path.write_text("".join(f"v {a} {b} {c}\n" for a, b, c in v) + "".join(f"f {a+1} {b+1} {c+1}\n" for a, b, c in f))
+    proc = hullwatch("hull", str(path), "--up", "y", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["depth_m"] == pytest.approx(3.0) and report["beam_m"] == pytest.approx(4.0)

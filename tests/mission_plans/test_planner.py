@@ -119,3 +119,55 @@ def test_every_straight_hop_of_the_flown_path_keeps_clear_of_the_hull():
         n = max(2, int(np.linalg.norm(b - a) / 0.25) + 1)
         pts = a + np.linspace(0, 1, n)[:, None] * (b - a)
         assert q.signed_distance(pts).min() >= 0.9, (a, b)
+
+
+def test_vertical_lanes_cover_the_sides_too():
+    box = box_mesh(60.0, 12.0, 10.0, n=12)
+    result = SweepPlanner(box, _placement(), CAMERA, SweepSettings(standoff_m=2.0, pattern="vertical")).plan()
+    kinds = {leg.kind for leg in result.plan.legs}
+    assert "lane_vertical" in kinds and "lane_horizontal" not in kinds
+    wps = _all_waypoints(result.plan)
+    assert np.all(np.abs(HullQueries(box).signed_distance(wps) - 2.0) <= 0.2)
+    # the flat ends of a box face fore and aft: vertical side lanes leave them, the sides are covered
+    side = np.abs(result.samples.normals_h[:, 1]) > 0.9
+    a = result.samples.area_m2
+    assert a[side & result.seen].sum() / a[side & result.reachable].sum() >= 0.98
+
+
+def test_a_planned_sweep_round_trips_through_its_files(tmp_path):
+    from mission_plans.mission_items import plan_to_mission_items, validate_for_ardusub
+    from mission_plans.plan_file import load_plan, save_plan
+    from mission_plans.qgc_plan import load_qgc_plan, save_qgc_plan
+
+    box = box_mesh(30.0, 8.0, 6.0, n=8)
+    plan = SweepPlanner(box, _placement(draft_m=4.0, water_depth_m=8.0), CAMERA).plan().plan
+    save_plan(plan, tmp_path / "box.hullplan.json")
+    assert load_plan(tmp_path / "box.hullplan.json") == plan  # exactly
+    items = plan_to_mission_items(plan)
+    assert validate_for_ardusub(items) == []
+    save_qgc_plan(tmp_path / "box.plan", items, plan.placement)
+    back = load_qgc_plan(tmp_path / "box.plan").items
+    assert len(back) == len(items)
+    for a, b in zip(items[1:], back[1:]):
+        assert a.command == b.command
+        assert abs(a.x - b.x) <= 1 and abs(a.y - b.y) <= 1  # degE7
+        assert b.z == pytest.approx(a.z, abs=1e-3)
+
+
+def test_refused_plans_are_caught_before_upload():
+    from mission_plans.mission_items import plan_to_mission_items, validate_for_ardusub
+    from mission_plans.mission_split import split_mission
+
+    box = box_mesh(60.0, 12.0, 10.0, n=12)
+    plan = SweepPlanner(box, _placement(), CAMERA, SweepSettings(pose_step_m=0.5)).plan().plan
+    items = plan_to_mission_items(plan)
+    assert len(items) > 50
+    problems = validate_for_ardusub(items, max_items=50)
+    assert any("50" in p for p in problems)
+    parts = split_mission(items, 50)
+    assert len(parts) >= 2
+    assert all(len(p) <= 50 and validate_for_ardusub(p, max_items=50) == [] for p in parts)
+    flown = [it for p in parts for it in p[1:] if it.command == 16]
+    assert len(flown) >= len([it for it in items[1:] if it.command == 16])  # nothing dropped
+    local = plan_to_mission_items(plan, frame="local")
+    assert any("frame" in p.lower() for p in validate_for_ardusub(local))

@@ -109,8 +109,8 @@ def test_mission_upload_to_silent_vehicle_gives_up(station):
         t0 = time.monotonic()
         with pytest.raises(MissionTransferError, match="no answer to the item count"):
             station.mission.upload([waypoint(i, 0, 0, 1) for i in range(3)])
-        assert time.monotonic() - t0 < 5
-        assert len(peer.received["MISSION_COUNT"]) == 1 + FAST.mission_retries
+        assert time.monotonic() - t0 < FAST.mission_stall_s + 3
+        assert len(peer.received["MISSION_COUNT"]) >= 1 + FAST.mission_retries
 
 
 def test_manual_control_deadman_stops_sending_when_input_stops(station):
