@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .exterior import keep_exterior
 from .mesh import TriangleMesh
 from .mesh_io import HullLoadError, read_mesh_bytes
 from .normalize import parse_axis, normalize_to_hull_frame
@@ -102,6 +103,14 @@ def load_hull_mesh(path, *, units: str | None = None, scale: float = 1.0, up_axi
     except HullLoadError as exc:
         raise HullLoadError(f"{path}: {exc}") from None
     warnings = list(warnings) + list(nwarn)
+    repairs = list(repairs)
+    if repair and not mesh_is_closed(hmesh.faces):
+        # parity cannot tell inside from outside on an open mesh: keep what is seen from outside
+        hmesh, dropped, flipped = keep_exterior(hmesh)
+        if dropped or flipped:
+            repairs.append(f"the hull is still open, so its outside was found by looking at it: dropped {dropped} "
+                           f"internal or doubled faces no view from outside reaches, flipped {flipped} faces "
+                           f"seen only from behind")
     units_used = "mm" if any("millimetres" in w for w in nwarn) else (units or "m")
 
     lo, hi = hmesh.bounds()

@@ -171,3 +171,16 @@ def test_refused_plans_are_caught_before_upload():
     assert len(flown) >= len([it for it in items[1:] if it.command == 16])  # nothing dropped
     local = plan_to_mission_items(plan, frame="local")
     assert any("frame" in p.lower() for p in validate_for_ardusub(local))
+
+
+@pytest.mark.skipif(not DTC.is_file(), reason="../shared/data is not beside the checkout")
+@pytest.mark.parametrize("name, scale, draft", [("kvlcc2-half-broken.stl", 1.0, 20.8), ("wigley.stl.gz", 100.0, 6.25)])
+def test_broken_real_hulls_are_usable_for_planning(name, scale, draft):
+    from hull.model import HullModel
+
+    model = HullModel.load(DTC.parent / name, scale=scale)
+    placement = _placement(draft_m=draft, water_depth_m=draft + 4.2, quay_gap_m=3.0)
+    result = SweepPlanner(model.mesh, placement, CAMERA, SweepSettings(standoff_m=2.0), queries=model.queries).plan()
+    assert result.reachable_coverage_pct >= 98.0
+    wps = _all_waypoints(result.plan)
+    assert np.all(np.abs(model.queries.signed_distance(wps) - 2.0) <= 0.2)

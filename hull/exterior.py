@@ -1,0 +1,61 @@
+"""Keep the outside of an open hull: faces no ray from outside can reach are internal
+walls or doubled sheets (a half hull's centreline lid, a patch modelled twice), and faces
+seen only from behind are wound inward. Used when repair cannot close a mesh, where
+inside/outside parity no longer works.
+
+Hull files often have no deck, so looking down into them shows the inside of the bottom.
+Below the deck zone, only views from the side and from below count: that is where the
+wetted surface is, and where a diver would look at it."""
+from __future__ import annotations
+
+import numpy as np
+
+from .mesh import TriangleMesh
+
+FAR_M_FACTOR = 3.0
+DECK_ZONE = 0.1  # the top tenth of the depth may also be judged from above
+FROM_ABOVE_Z = 0.2  # a view direction with more upward component than this looks down from above  # rays start this many hull sizes away
+TILT_DEG = 35.0  # besides the normal itself, look from four directions tilted by this
+
+
+def _directions(normals: np.ndarray) -> list[np.ndarray]:
+    """The normal and four tilted around it, per face."""
+    helper = np.where(np.abs(normals[:, 2:3]) < 0.9, [[0.0, 0.0, 1.0]], [[1.0, 0.0, 0.0]])
+    u = np.cross(normals, helper)
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    v = np.cross(normals, u)
+    t = np.tan(np.radians(TILT_DEG))
+    out = [normals]
+    for a, b in ((t, 0), (-t, 0), (0, t), (0, -t)):
+        d = normals + a * u + b * v
+        out.append(d / np.linalg.norm(d, axis=1, keepdims=True))
+    return out
+
+
+def keep_exterior(mesh: TriangleMesh) -> tuple[TriangleMesh, int, int]:
+    """(mesh of the faces seen from outside, wound outward; dropped count; flipped count)."""
+    import open3d as o3d
+
+    scene = o3d.t.geometry.RaycastingScene()
+    scene.add_triangles(o3d.core.Tensor(mesh.vertices.astype(np.float32)),
+                        o3d.core.Tensor(mesh.faces.astype(np.uint32)))
+    lo, hi = mesh.bounds()
+    far = FAR_M_FACTOR * float(np.linalg.norm(hi - lo))
+    centers = mesh.face_centers()
+    normals = mesh.face_normals()
+    ids = np.arange(mesh.n_faces)
+    seen_front = np.zeros(mesh.n_faces, dtype=bool)
+    seen_back = np.zeros(mesh.n_faces, dtype=bool)
+    in_deck_zone = centers[:, 2] >= hi[2] - DECK_ZONE * (hi[2] - lo[2])
+    for sign, seen in ((1.0, seen_front), (-1.0, seen_back)):
+        for d in _directions(sign * normals):
+            origins = centers + d * far
+            rays = np.concatenate([origins, -d], axis=1).astype(np.float32)
+            hit = scene.cast_rays(o3d.core.Tensor(rays))["primitive_ids"].numpy().astype(np.int64)
+            allowed = in_deck_zone | (d[:, 2] <= FROM_ABOVE_Z)
+            seen |= (hit == ids) & allowed
+    keep = seen_front | seen_back
+    flip = ~seen_front & seen_back
+    faces = mesh.faces.copy()
+    faces[flip] = faces[flip][:, ::-1]
+    return TriangleMesh(mesh.vertices, faces[keep]), int((~keep).sum()), int(flip.sum())
