@@ -59,3 +59,44 @@ def keep_exterior(mesh: TriangleMesh) -> tuple[TriangleMesh, int, int]:
     faces = mesh.faces.copy()
     faces[flip] = faces[flip][:, ::-1]
     return TriangleMesh(mesh.vertices, faces[keep]), int((~keep).sum()), int(flip.sum())
+
+
+SHEET_GAP_FACTOR = 1e-4  # two faces closer than this fraction of the hull size are one sheet twice
+
+
+def drop_doubled_sheets(mesh: TriangleMesh) -> tuple[TriangleMesh, int]:
+    """A surface modelled twice (two patches on top of each other, facing the same way) is
+    kept once: each face looks a hair outward along its normal; if another face lies right
+    there, facing the same way, the one with the higher index goes."""
+    import open3d as o3d
+
+    lo, hi = mesh.bounds()
+    gap = SHEET_GAP_FACTOR * float(np.linalg.norm(hi - lo))
+    scene = o3d.t.geometry.RaycastingScene()
+    scene.add_triangles(o3d.core.Tensor(mesh.vertices.astype(np.float32)),
+                        o3d.core.Tensor(mesh.faces.astype(np.uint32)))
+    centers, normals = mesh.face_centers(), mesh.face_normals()
+    ids = np.arange(mesh.n_faces)
+    drop = np.zeros(mesh.n_faces, dtype=bool)
+    for sign in (1.0, -1.0):  # the twin may lie just outside or just inside
+        origins = centers - sign * normals * gap
+        rays = np.concatenate([origins, sign * normals], axis=1).astype(np.float32)
+        ans = scene.cast_rays(o3d.core.Tensor(rays))
+        t = ans["t_hit"].numpy()
+        hit = ans["primitive_ids"].numpy().astype(np.int64)
+        valid = np.isfinite(t) & (hit < mesh.n_faces)
+        other = np.where(valid, hit, ids)
+        # the first hit may be the face itself: then look again from just past it
+        same_face = valid & (other == ids)
+        if same_face.any():
+            rays2 = rays[same_face].copy()
+            rays2[:, :3] = centers[same_face] + sign * normals[same_face] * (gap * 0.01)
+            ans2 = scene.cast_rays(o3d.core.Tensor(rays2))
+            t[same_face] = ans2["t_hit"].numpy() + gap * 1.01
+            other[same_face] = np.where(np.isfinite(ans2["t_hit"].numpy()),
+                                        ans2["primitive_ids"].numpy().astype(np.int64), ids[same_face])
+        near = np.isfinite(t) & (t <= 2.0 * gap) & (other != ids)
+        other = np.clip(other, 0, mesh.n_faces - 1)
+        twin = near & (np.einsum("ij,ij->i", normals, normals[other]) > 0.9)
+        drop |= twin & (ids > other)
+    return TriangleMesh(mesh.vertices, mesh.faces[~drop]), int(drop.sum())

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .exterior import keep_exterior
+from .exterior import drop_doubled_sheets, keep_exterior
 from .mesh import TriangleMesh
 from .mesh_io import HullLoadError, read_mesh_bytes
 from .normalize import parse_axis, normalize_to_hull_frame
@@ -107,6 +107,9 @@ def load_hull_mesh(path, *, units: str | None = None, scale: float = 1.0, up_axi
     if repair and not mesh_is_closed(hmesh.faces):
         # parity cannot tell inside from outside on an open mesh: keep what is seen from outside
         hmesh, dropped, flipped = keep_exterior(hmesh)
+        hmesh, doubled = drop_doubled_sheets(hmesh)
+        if doubled:
+            repairs.append(f"removed {doubled} faces of surfaces modelled twice (one sheet on top of another)")
         if dropped or flipped:
             repairs.append(f"the hull is still open, so its outside was found by looking at it: dropped {dropped} "
                            f"internal or doubled faces no view from outside reaches, flipped {flipped} faces "

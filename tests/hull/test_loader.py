@@ -67,6 +67,10 @@ def test_kvlcc2_half_mirrored():
     assert a[bottom & (n[:, 2] > 0.5)].sum() < 0.01 * a[bottom].sum()  # no bottom face looks up into the hull
     underwater_port = (c[:, 2] < 20.0) & (c[:, 1] > 1.0) & (np.abs(n[:, 1]) > 0.7)
     assert a[underwater_port & (n[:, 1] < 0)].sum() < 0.01 * a[underwater_port].sum()
+    # independent value: the KVLCC2 benchmark's wetted surface without rudder at T = 20.8 m is 27,194 m2
+    from hull.wetted import wetted_surface
+
+    assert wetted_surface(mesh, 20.8).area_m2 == pytest.approx(27194, rel=0.03)
 
 
 def test_box_in_mm_detected(tmp_path):
