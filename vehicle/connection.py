@@ -71,7 +71,7 @@ class Connection:
                 if not self._reopen():
                     break
                 continue
-            except LinkError as exc:
+            except (LinkError, OSError) as exc:
                 if stop.is_set():
                     break
                 self.on_problem(str(exc))

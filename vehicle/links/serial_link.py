@@ -28,8 +28,8 @@ class SerialLink(Link):
         port = self._port
         if port is None:
             raise LinkClosed(f"{self.description} is closed")
-        port.timeout = timeout_s
         try:
+            port.timeout = timeout_s  # reconfigures the device: fails too when it has gone
             first = port.read(1)
             if not first:
                 return b""

@@ -36,8 +36,8 @@ class TcpLink(Link):
         sock = self._sock
         if sock is None:
             raise LinkClosed(f"{self.description} is closed")
-        sock.settimeout(timeout_s)
         try:
+            sock.settimeout(timeout_s)  # inside the try: close() on another thread may race us
             data = sock.recv(65536)
         except socket.timeout:
             return b""

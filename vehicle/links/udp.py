@@ -27,8 +27,8 @@ class _UdpLink(Link):
         sock = self._sock
         if sock is None:
             raise LinkError("UDP link is closed")
-        sock.settimeout(timeout_s)
         try:
+            sock.settimeout(timeout_s)  # inside the try: close() on another thread may race us
             data, addr = sock.recvfrom(_MAX_DATAGRAM)
         except socket.timeout:
             return b""
