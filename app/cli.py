@@ -131,6 +131,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="FILE")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
+    p = sub.add_parser("dataset", help="write a YOLO data set with its card",
+                       description="Writes an ultralytics YOLO data set (data.yaml, images/ and labels/ split into "
+                                   "train/val/test) and a dataset card. --from-fls converts the real forward-looking "
+                                   "sonar frames (watertank-segmentation) into HullWatch's classes.")
+    p.add_argument("--kind", choices=["camera", "sonar"], required=True)
+    p.add_argument("--n", type=int, metavar="N", help="number of images to render")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--from-fls", metavar="DIR", help="convert the real FLS sonar set in DIR instead of rendering")
+    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
     p = sub.add_parser("replay", help="summarise a telemetry log (.tlog)",
                        description="Vehicle type, firmware, duration, modes, max depth, message counts, bad packets.")
     p.add_argument("file", metavar="FILE.tlog")
@@ -185,6 +196,10 @@ def _dispatch(args) -> int:
         from .cmd_plan import run_plan_command
 
         return run_plan_command(args)
+    if args.command == "dataset":
+        from .cmd_dataset import run_dataset_command
+
+        return run_dataset_command(args)
     if args.command == "replay":
         from .cmd_replay import run_replay_command
 
