@@ -1,0 +1,264 @@
+"""Scenarios for the embedded world: a vessel at the quay with planted objects, exactly
+reproducible from a seed, with the ground truth written beside them.
+
+A scenario file (`*.scenario.json`, versioned) holds the vessel, its hull (parametric
+dimensions or a mesh path), placement, water quality, and every planted object and
+distractor with its pose. `generate_scenario` draws one from a seed; `ground_truth`
+gives each object's class, pose, size and hull-surface address.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hull.placement import Placement
+
+FORMAT, VERSION = "hullwatch-scenario", 1
+WATER = {"clear": 0.10, "moderate": 0.35, "turbid": 0.9}  # beam attenuation c (1/m) at 532 nm
+
+# kind -> (class name, size range (length, width, height) in metres)
+OBJECT_KINDS: dict[str, tuple[str | None, tuple[tuple[float, float], ...]]] = {
+    "duffel_bag": ("parasitic_container", ((0.4, 1.0), (0.25, 0.45), (0.2, 0.4))),
+    "magnetic_box": ("parasitic_container", ((0.3, 0.6), (0.2, 0.4), (0.1, 0.25))),
+    "torpedo": ("parasitic_container", ((1.0, 3.0), (0.2, 0.35), (0.2, 0.35))),
+    "sea_chest_package": ("parasitic_container", ((0.3, 0.7), (0.2, 0.5), (0.2, 0.4))),
+    "grating_missing": ("niche_anomaly", ((0.8, 1.5), (0.6, 1.2), (0.01, 0.02))),
+    "bolts_removed": ("niche_anomaly", ((0.3, 0.6), (0.3, 0.6), (0.01, 0.02))),
+    "tunnel_foreign_object": ("niche_anomaly", ((0.3, 0.8), (0.3, 0.6), (0.2, 0.5))),
+    "fresh_weld": ("niche_anomaly", ((0.5, 1.5), (0.1, 0.3), (0.01, 0.03))),
+    "fish": (None, ((0.2, 0.6), (0.05, 0.15), (0.1, 0.2))),
+    "rope": (None, ((1.0, 4.0), (0.02, 0.05), (0.02, 0.05))),
+    "fender": (None, ((0.6, 1.5), (0.3, 0.6), (0.3, 0.6))),
+    "debris": (None, ((0.1, 0.5), (0.1, 0.4), (0.05, 0.3))),
+    "fouling_clump": (None, ((0.2, 0.8), (0.2, 0.6), (0.05, 0.2))),
+}
+CONTAINER_KINDS = ("duffel_bag", "magnetic_box", "torpedo", "sea_chest_package")
+ANOMALY_KINDS = ("grating_missing", "bolts_removed", "tunnel_foreign_object", "fresh_weld")
+DISTRACTOR_KINDS = ("fish", "rope", "fender", "debris", "fouling_clump")
+
+
+class ScenarioError(ValueError):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class PlantedObject:
+    name: str
+    kind: str
+    center_h: tuple[float, float, float]
+    normal_h: tuple[float, float, float]  # the hull surface normal it sits on (outward)
+    axis_h: tuple[float, float, float]  # its long axis, along the surface
+    size_m: tuple[float, float, float]  # length (along axis), width, height (off the surface)
+    attached_to: str  # a niche area name, "hull", or "free" (distractors in the water)
+    color_rgb: tuple[float, float, float]
+    reflectivity: float  # acoustic, 0..1
+
+    @property
+    def class_name(self) -> str | None:
+        return OBJECT_KINDS[self.kind][0]
+
+    def to_dict(self) -> dict:
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
+                for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict, where: str) -> "PlantedObject":
+        try:
+            obj = cls(str(d["name"]), str(d["kind"]), _vec(d["center_h"], f"{where}.center_h"),
+                      _vec(d["normal_h"], f"{where}.normal_h"), _vec(d["axis_h"], f"{where}.axis_h"),
+                      _vec(d["size_m"], f"{where}.size_m"), str(d["attached_to"]),
+                      _vec(d["color_rgb"], f"{where}.color_rgb"), float(d["reflectivity"]))
+        except KeyError as exc:
+            raise ScenarioError(f"{where}: missing field {exc.args[0]!r}") from None
+        if obj.kind not in OBJECT_KINDS:
+            raise ScenarioError(f"{where}.kind: unknown kind {obj.kind!r}; known: {', '.join(OBJECT_KINDS)}")
+        if min(obj.size_m) <= 0:
+            raise ScenarioError(f"{where}.size_m: sizes must be positive")
+        return obj
+
+
+def _vec(v: Any, where: str) -> tuple[float, float, float]:
+    if not isinstance(v, (list, tuple)) or len(v) != 3:
+        raise ScenarioError(f"{where}: expected three numbers")
+    out = tuple(float(x) for x in v)
+    if not all(math.isfinite(x) for x in out):
+        raise ScenarioError(f"{where}: numbers must be finite")
+    return out  # type: ignore[return-value]
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    seed: int
+    vessel_name: str
+    hull: dict  # {"parametric": {...}} or {"path": "...", "scale": 1.0}
+    placement: Placement
+    water: str  # "clear" | "moderate" | "turbid"
+    objects: tuple[PlantedObject, ...]
+
+    @property
+    def attenuation_per_m(self) -> float:
+        return WATER[self.water]
+
+    def to_dict(self) -> dict:
+        return {"format": FORMAT, "version": VERSION, "seed": self.seed, "vessel": {"name": self.vessel_name},
+                "hull": self.hull, "placement": self.placement.to_dict(), "water": self.water,
+                "objects": [o.to_dict() for o in self.objects]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Scenario":
+        if d.get("format") != FORMAT:
+            raise ScenarioError(f"format: expected {FORMAT!r}, got {d.get('format')!r}")
+        if d.get("version") != VERSION:
+            raise ScenarioError(f"version: this HullWatch reads scenario version {VERSION}, got {d.get('version')!r}")
+        if d.get("water") not in WATER:
+            raise ScenarioError(f"water: one of {', '.join(WATER)}, got {d.get('water')!r}")
+        hull = d.get("hull")
+        if not isinstance(hull, dict) or not ("parametric" in hull or "path" in hull):
+            raise ScenarioError("hull: give {\"parametric\": {...}} or {\"path\": ..., \"scale\": ...}")
+        objects = tuple(PlantedObject.from_dict(o, f"objects[{i}]") for i, o in enumerate(d.get("objects", [])))
+        names = [o.name for o in objects]
+        if len(set(names)) != len(names):
+            raise ScenarioError("objects: names must be unique")
+        try:
+            placement = Placement.from_dict(d["placement"])
+        except (KeyError, ValueError) as exc:
+            raise ScenarioError(f"placement: {exc}") from None
+        return cls(int(d.get("seed", 0)), str(d.get("vessel", {}).get("name", "vessel")), hull, placement,
+                   d["water"], objects)
+
+
+def save_scenario(scenario: Scenario, path) -> None:
+    _atomic_json(Path(path), scenario.to_dict())
+
+
+def load_scenario(path) -> Scenario:
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: not a JSON scenario ({exc})") from None
+    try:
+        return Scenario.from_dict(doc)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
+
+
+def _atomic_json(path: Path, doc: dict) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(doc, f, indent=2)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ---- generation -----------------------------------------------------------------------
+def generate_scenario(model, placement: Placement, *, seed: int, water: str = "moderate", containers: int = 3,
+                      anomalies: int = 1, distractors: int = 4, vessel_name: str = "vessel",
+                      hull_ref: dict | None = None) -> Scenario:
+    """Objects placed on the real wetted hull and in its niche areas, drawn from `seed`
+    alone: the same seed gives the same scenario, bit for bit."""
+    from hull.wetted import wetted_surface
+
+    rng = np.random.default_rng(seed)
+    wet = wetted_surface(model.mesh, placement.draft_m).mesh
+    areas = wet.face_areas()
+    centers, normals = wet.face_centers(), wet.face_normals()
+    prob = areas / areas.sum()
+    niches = list(model.niche_areas)
+    objects: list[PlantedObject] = []
+
+    def surface_point():
+        i = rng.choice(len(areas), p=prob)
+        return centers[i], normals[i]
+
+    def make(kind: str, name: str, center, normal, attached: str, axis=None):
+        lo_hi = OBJECT_KINDS[kind][1]
+        size = tuple(float(rng.uniform(a, b)) for a, b in lo_hi)
+        normal = np.asarray(normal, float) / np.linalg.norm(normal)
+        if axis is None:
+            t = np.cross(normal, [0.0, 0.0, 1.0]) if abs(normal[2]) < 0.9 else np.cross(normal, [0.0, 1.0, 0.0])
+            t /= np.linalg.norm(t)
+            angle = rng.uniform(0, math.pi)
+            axis = t * math.cos(angle) + np.cross(normal, t) * math.sin(angle)
+        axis = np.asarray(axis, float) / np.linalg.norm(axis)
+        # the object sits on the surface: its centre half its height out along the normal
+        center = np.asarray(center, float) + normal * size[2] / 2
+        paint = rng.uniform(0.1, 0.9, 3) if kind != "torpedo" else np.array([0.45, 0.12, 0.1])  # hull red
+        reflect = {"torpedo": 0.9, "magnetic_box": 0.8, "fish": 0.2, "rope": 0.3}.get(kind, 0.5)
+        objects.append(PlantedObject(name, kind, tuple(map(float, center)), tuple(map(float, normal)),
+                                     tuple(map(float, axis)), size, attached, tuple(map(float, paint)),
+                                     float(reflect * rng.uniform(0.8, 1.0))))
+
+    for k in range(containers):
+        kind = CONTAINER_KINDS[int(rng.integers(len(CONTAINER_KINDS)))]
+        name = f"container {k + 1} ({kind.replace('_', ' ')})"
+        chest = [n for n in niches if str(getattr(n.kind, "value", n.kind)) == "sea_chest"]
+        keels = [n for n in niches if str(getattr(n.kind, "value", n.kind)) == "bilge_keel"]
+        if kind == "sea_chest_package" and chest:
+            n = chest[int(rng.integers(len(chest)))]
+            make(kind, name, np.asarray(n.center_h) - np.asarray(n.normal_h) * 0.3, n.normal_h, n.name)
+        elif kind == "torpedo":
+            base = keels[int(rng.integers(len(keels)))] if keels else None
+            if base is not None:
+                make(kind, name, base.center_h, base.normal_h, base.name, axis=(1.0, 0.0, 0.0))
+            else:
+                c, nrm = surface_point()
+                make(kind, name, c, nrm, "hull", axis=(1.0, 0.0, 0.0))
+        elif niches and rng.random() < 0.6:
+            n = niches[int(rng.integers(len(niches)))]
+            make(kind, name, n.center_h, n.normal_h, n.name)
+        else:
+            c, nrm = surface_point()
+            make(kind, name, c, nrm, "hull")
+    for k in range(anomalies):
+        kind = ANOMALY_KINDS[int(rng.integers(len(ANOMALY_KINDS)))]
+        if niches:
+            n = niches[int(rng.integers(len(niches)))]
+            make(kind, f"anomaly {k + 1} ({kind.replace('_', ' ')})", n.center_h, n.normal_h, n.name)
+    for k in range(distractors):
+        kind = DISTRACTOR_KINDS[int(rng.integers(len(DISTRACTOR_KINDS)))]
+        c, nrm = surface_point()
+        free = kind in ("fish", "rope", "debris")
+        offset = rng.uniform(0.5, 3.0) if free else 0.0
+        make(kind, f"distractor {k + 1} ({kind.replace('_', ' ')})", c + nrm * offset, nrm,
+             "free" if free else "hull")
+    return Scenario(int(seed), vessel_name, hull_ref or {"parametric": dict(model.parametric or {})}, placement,
+                    water, tuple(objects))
+
+
+def ground_truth(scenario: Scenario, model) -> list[dict]:
+    """Per object: class, kind, pose, size and hull-surface address (for the truth file)."""
+    out = []
+    for o in scenario.objects:
+        addr = model.queries.surface_address(np.asarray(o.center_h), scenario.placement.draft_m, model.niche_areas)
+        out.append({"name": o.name, "class": o.class_name, "kind": o.kind, "center_h": list(o.center_h),
+                    "normal_h": list(o.normal_h), "axis_h": list(o.axis_h), "size_m": list(o.size_m),
+                    "attached_to": o.attached_to,
+                    "address": {"side": addr.side, "x_from_stern_m": round(addr.x_from_stern_m, 3),
+                                "depth_below_waterline_m": round(addr.depth_below_waterline_m, 3),
+                                "niche": addr.niche, "distance_to_hull_m": round(addr.distance_to_hull_m, 3)}})
+    return out
+
+
+def write_ground_truth(scenario: Scenario, model, scenario_path) -> Path:
+    """`<name>.truth.json` beside the scenario file, atomically."""
+    p = Path(scenario_path)
+    truth = p.with_name(p.name.replace(".scenario.json", "") + ".truth.json")
+    _atomic_json(truth, {"format": "hullwatch-truth", "version": 1, "seed": scenario.seed,
+                         "objects": ground_truth(scenario, model)})
+    return truth
