@@ -1,0 +1,171 @@
+"""The vehicle's camera, rendered by ray casting the real scene with underwater image
+formation: wavelength-dependent attenuation along the light's and the camera's paths,
+the vehicle's lights and their fall-off, backscatter, marine snow, blur, sensor noise and
+compression. Every frame comes with per-pixel class ids and ground-truth boxes.
+
+Conventions: OpenCV pinhole (x right, y down, z forward); the camera looks along the
+vehicle's forward axis tilted by CamTilt; images are BGR uint8.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from .object_meshes import combined_mesh, object_mesh
+
+# per-channel (B, G, R) beam attenuation multipliers relative to the scenario's c at 532 nm:
+# red is absorbed first, blue-green travels farthest (coastal water)
+CHANNEL_ATTENUATION = np.array([0.85, 1.0, 1.9])
+BACKSCATTER_COLOUR = np.array([0.55, 0.45, 0.15])  # greenish-blue veil (B, G, R)
+HULL_PAINT = np.array([0.18, 0.16, 0.42])  # anti-fouling red, in BGR reflectance
+FOULING = np.array([0.22, 0.38, 0.30])
+PLATE_SPACING_M = (8.0, 2.5)  # plate seams along x and z
+
+
+@dataclasses.dataclass(frozen=True)
+class CameraConfig:
+    width: int = 640
+    height: int = 480
+    hfov_deg: float = 80.0
+    light_power: float = 25.0
+    light_offset_m: float = 0.2  # lights either side of the camera
+    exposure: float = 1.0
+    blur_sigma_px: float = 0.8
+    noise_sigma: float = 0.015
+    jpeg_quality: int = 80
+    marine_snow_per_frame: int = 120
+
+    @property
+    def fx(self) -> float:
+        return self.width / 2 / math.tan(math.radians(self.hfov_deg) / 2)
+
+    def intrinsics(self) -> np.ndarray:
+        return np.array([[self.fx, 0, self.width / 2], [0, self.fx, self.height / 2], [0, 0, 1.0]])
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CameraFrame:
+    image: np.ndarray  # (H, W, 3) BGR uint8
+    class_ids: np.ndarray  # (H, W) int16: -1 background/hull, else index into CLASSES of the object
+    object_ids: np.ndarray  # (H, W) int16: 0 = nothing/hull, k = scene object k
+    boxes: tuple  # (name, class, (x0, y0, x1, y1)) for each visible object
+
+
+class CameraScene:
+    def __init__(self, hull_mesh, objects=(), attenuation_per_m: float = 0.35, seabed_z_h: float | None = None):
+        import open3d as o3d
+
+        meshes = [hull_mesh] + [object_mesh(o) for o in objects]
+        mesh, owner = combined_mesh(meshes)
+        self.objects = tuple(objects)
+        self.owner = owner
+        self.normals = mesh.face_normals()
+        self.c = float(attenuation_per_m)
+        self.seabed_z_h = seabed_z_h
+        self.colours = np.vstack([HULL_PAINT] + [np.asarray(o.color_rgb)[::-1] for o in objects])
+        self.scene = o3d.t.geometry.RaycastingScene()
+        self.scene.add_triangles(o3d.core.Tensor(mesh.vertices.astype(np.float32)),
+                                 o3d.core.Tensor(mesh.faces.astype(np.uint32)))
+        self._dirs_cache = {}
+
+    def _camera_dirs(self, cfg: CameraConfig) -> np.ndarray:
+        key = (cfg.width, cfg.height, cfg.hfov_deg)
+        if key not in self._dirs_cache:
+            u, v = np.meshgrid(np.arange(cfg.width) + 0.5, np.arange(cfg.height) + 0.5)
+            d = np.stack([(u - cfg.width / 2) / cfg.fx, (v - cfg.height / 2) / cfg.fx, np.ones_like(u)], -1)
+            self._dirs_cache[key] = (d / np.linalg.norm(d, axis=-1, keepdims=True)).reshape(-1, 3)
+        return self._dirs_cache[key]
+
+    def render(self, position_h, forward_h, up_h, cfg: CameraConfig, rng: np.random.Generator,
+               class_of=None) -> CameraFrame:
+        import cv2
+        import open3d as o3d
+
+        f = np.asarray(forward_h, float); f /= np.linalg.norm(f)
+        up = np.asarray(up_h, float); up = up - f * np.dot(up, f); up /= np.linalg.norm(up)
+        right = np.cross(f, up)
+        # OpenCV camera axes in H: x right, y down, z forward
+        rot = np.column_stack([right, -up, f])
+        dirs = self._camera_dirs(cfg) @ rot.T
+        pos = np.asarray(position_h, float)
+        rays = np.concatenate([np.broadcast_to(pos, dirs.shape), dirs], axis=1).astype(np.float32)
+        ans = self.scene.cast_rays(o3d.core.Tensor(rays))
+        t = ans["t_hit"].numpy().astype(np.float64)
+        prim = ans["primitive_ids"].numpy().astype(np.int64)
+        hit = np.isfinite(t) & (prim < len(self.owner))
+        who = np.where(hit, self.owner[np.clip(prim, 0, len(self.owner) - 1)], -1)
+        n = np.zeros_like(dirs)
+        n[hit] = self.normals[prim[hit]]
+        albedo = np.zeros_like(dirs)
+        albedo[hit] = self.colours[who[hit]]
+        pts = pos + dirs * np.where(hit, t, 0.0)[:, None]
+        hull_hit = hit & (who == 0)
+        albedo[hull_hit] = _hull_texture(pts[hull_hit])
+        if self.seabed_z_h is not None:
+            down = dirs[:, 2] < -1e-6
+            t_bed = np.where(down, (self.seabed_z_h - pos[2]) / np.where(down, dirs[:, 2], -1.0), np.inf)
+            bed = ~hit & np.isfinite(t_bed)
+            t = np.where(bed, t_bed, t)
+            n[bed] = [0.0, 0.0, 1.0]
+            albedo[bed] = [0.25, 0.32, 0.35]
+            hit |= bed
+        dist = np.where(hit, t, np.inf)
+        # two lights beside the camera: inverse square fall-off, Lambertian surface
+        radiance = np.zeros_like(dirs)
+        for side in (-1.0, 1.0):
+            light = pos + right * side * cfg.light_offset_m
+            to_light = light - pts
+            d_l = np.linalg.norm(to_light, axis=1)
+            lam = np.clip(np.einsum("ij,ij->i", n, to_light / np.maximum(d_l, 1e-6)[:, None]), 0, None)
+            radiance += (cfg.light_power * lam / np.maximum(d_l, 0.05) ** 2)[:, None] * albedo \
+                * np.exp(-self.c * CHANNEL_ATTENUATION[None, :] * d_l[:, None])
+        direct = radiance * np.exp(-self.c * CHANNEL_ATTENUATION[None, :] * np.where(hit, dist, 0.0)[:, None])
+        direct[~hit] = 0.0
+        # backscatter: the lit water between camera and scene, saturating with distance
+        veil_d = np.where(hit, dist, 8.0)
+        veil = BACKSCATTER_COLOUR[None, :] * (1 - np.exp(-self.c * 0.9 * veil_d))[:, None] * 0.35 \
+            * min(1.0, self.c / 0.35) * cfg.light_power / 25.0
+        img = (direct + veil) * cfg.exposure
+        img = img.reshape(cfg.height, cfg.width, 3)
+        _marine_snow(img, rng, cfg.marine_snow_per_frame)
+        if cfg.blur_sigma_px > 0:
+            img = cv2.GaussianBlur(img, (0, 0), cfg.blur_sigma_px * (1 + self.c))
+        img = img + rng.normal(0.0, cfg.noise_sigma, img.shape)
+        img8 = np.clip(img * 255.0, 0, 255).astype(np.uint8)
+        if cfg.jpeg_quality < 100:
+            ok, buf = cv2.imencode(".jpg", img8, [cv2.IMWRITE_JPEG_QUALITY, int(cfg.jpeg_quality)])
+            img8 = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        obj_ids = np.where(who > 0, who, 0).reshape(cfg.height, cfg.width).astype(np.int16)
+        class_ids = np.full(obj_ids.shape, -1, dtype=np.int16)
+        boxes = []
+        for k, obj in enumerate(self.objects, start=1):
+            mask = obj_ids == k
+            if mask.sum() < 4:
+                continue
+            cid = class_of(obj.class_name) if (class_of and obj.class_name) else -1
+            class_ids[mask] = cid
+            ys, xs = np.nonzero(mask)
+            boxes.append((obj.name, obj.class_name, (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)))
+        for a in (img8, class_ids, obj_ids):
+            a.setflags(write=False)
+        return CameraFrame(img8, class_ids, obj_ids, tuple(boxes))
+
+
+def _hull_texture(p: np.ndarray) -> np.ndarray:
+    """Paint with plate seams and weld lines, and patches of fouling, from the position."""
+    col = np.tile(HULL_PAINT, (len(p), 1))
+    sx, sz = PLATE_SPACING_M
+    seam = (np.abs(((p[:, 0] / sx) % 1.0) - 0.5) > 0.497) | (np.abs(((p[:, 2] / sz) % 1.0) - 0.5) > 0.49)
+    col[seam] *= 0.55
+    fouling = 0.5 + 0.5 * np.sin(p[:, 0] * 1.7) * np.sin(p[:, 2] * 2.3 + p[:, 1] * 0.7)
+    w = np.clip((fouling - 0.55) * 2.5, 0, 1)[:, None]
+    return col * (1 - w) + FOULING * w
+
+
+def _marine_snow(img: np.ndarray, rng: np.random.Generator, count: int) -> None:
+    h, w, _ = img.shape
+    ys = rng.integers(0, h, count)
+    xs = rng.integers(0, w, count)
+    img[ys, xs] += rng.uniform(0.2, 0.6, (count, 1))
