@@ -61,10 +61,10 @@ class CameraScene:
         mesh, owner = combined_mesh(meshes)
         self.objects = tuple(objects)
         self.owner = owner
-        self.normals = mesh.face_normals()
+        self.normals = mesh.face_normals().astype(np.float32)
         self.c = float(attenuation_per_m)
         self.seabed_z_h = seabed_z_h
-        self.colours = np.vstack([HULL_PAINT] + [np.asarray(o.color_rgb)[::-1] for o in objects])
+        self.colours = np.vstack([HULL_PAINT] + [np.asarray(o.color_rgb)[::-1] for o in objects]).astype(np.float32)
         self.scene = o3d.t.geometry.RaycastingScene()
         self.scene.add_triangles(o3d.core.Tensor(mesh.vertices.astype(np.float32)),
                                  o3d.core.Tensor(mesh.faces.astype(np.uint32)))
@@ -75,7 +75,7 @@ class CameraScene:
         if key not in self._dirs_cache:
             u, v = np.meshgrid(np.arange(cfg.width) + 0.5, np.arange(cfg.height) + 0.5)
             d = np.stack([(u - cfg.width / 2) / cfg.fx, (v - cfg.height / 2) / cfg.fx, np.ones_like(u)], -1)
-            self._dirs_cache[key] = (d / np.linalg.norm(d, axis=-1, keepdims=True)).reshape(-1, 3)
+            self._dirs_cache[key] = (d / np.linalg.norm(d, axis=-1, keepdims=True)).reshape(-1, 3).astype(np.float32)
         return self._dirs_cache[key]
 
     def render(self, position_h, forward_h, up_h, cfg: CameraConfig, rng: np.random.Generator,
@@ -87,12 +87,14 @@ class CameraScene:
         up = np.asarray(up_h, float); up = up - f * np.dot(up, f); up /= np.linalg.norm(up)
         right = np.cross(f, up)
         # OpenCV camera axes in H: x right, y down, z forward
-        rot = np.column_stack([right, -up, f])
+        rot = np.column_stack([right, -up, f]).astype(np.float32)
         dirs = self._camera_dirs(cfg) @ rot.T
         pos = np.asarray(position_h, float)
-        rays = np.concatenate([np.broadcast_to(pos, dirs.shape), dirs], axis=1).astype(np.float32)
+        rays = np.empty((len(dirs), 6), dtype=np.float32)
+        rays[:, :3] = pos
+        rays[:, 3:] = dirs
         ans = self.scene.cast_rays(o3d.core.Tensor(rays))
-        t = ans["t_hit"].numpy().astype(np.float64)
+        t = ans["t_hit"].numpy()
         prim = ans["primitive_ids"].numpy().astype(np.int64)
         hit = np.isfinite(t) & (prim < len(self.owner))
         who = np.where(hit, self.owner[np.clip(prim, 0, len(self.owner) - 1)], -1)
@@ -100,7 +102,7 @@ class CameraScene:
         n[hit] = self.normals[prim[hit]]
         albedo = np.zeros_like(dirs)
         albedo[hit] = self.colours[who[hit]]
-        pts = pos + dirs * np.where(hit, t, 0.0)[:, None]
+        pts = pos.astype(np.float32) + dirs * np.where(hit, t, np.float32(0.0))[:, None]
         hull_hit = hit & (who == 0)
         albedo[hull_hit] = _hull_texture(pts[hull_hit])
         if self.seabed_z_h is not None:
@@ -111,29 +113,30 @@ class CameraScene:
             n[bed] = [0.0, 0.0, 1.0]
             albedo[bed] = [0.25, 0.32, 0.35]
             hit |= bed
-        dist = np.where(hit, t, np.inf)
-        # two lights beside the camera: inverse square fall-off, Lambertian surface
-        radiance = np.zeros_like(dirs)
+        # two lights beside the camera: inverse-square fall-off, Lambertian surface. The lights
+        # sit a hand's breadth from the lens, so light and view paths are taken as equal:
+        # one attenuation over twice the range (float32 throughout: this is the hot loop)
+        dist = np.where(hit, t, 0.0).astype(np.float32)
+        pts32, n32 = pts, n
+        lam = np.zeros(len(dist), dtype=np.float32)
         for side in (-1.0, 1.0):
-            light = pos + right * side * cfg.light_offset_m
-            to_light = light - pts
-            d_l = np.linalg.norm(to_light, axis=1)
-            lam = np.clip(np.einsum("ij,ij->i", n, to_light / np.maximum(d_l, 1e-6)[:, None]), 0, None)
-            radiance += (cfg.light_power * lam / np.maximum(d_l, 0.05) ** 2)[:, None] * albedo \
-                * np.exp(-self.c * CHANNEL_ATTENUATION[None, :] * d_l[:, None])
-        direct = radiance * np.exp(-self.c * CHANNEL_ATTENUATION[None, :] * np.where(hit, dist, 0.0)[:, None])
+            to_light = (pos + right * side * cfg.light_offset_m).astype(np.float32) - pts32
+            d_l = np.sqrt(np.einsum("ij,ij->i", to_light, to_light)) + np.float32(1e-6)
+            lam += np.clip(np.einsum("ij,ij->i", n32, to_light) / d_l, 0, None) / np.maximum(d_l, 0.05) ** 2
+        att = np.exp(np.float32(-2.0 * self.c) * CHANNEL_ATTENUATION.astype(np.float32)[None, :] * dist[:, None])
+        direct = (np.float32(cfg.light_power) * lam)[:, None] * albedo.astype(np.float32) * att
         direct[~hit] = 0.0
         # backscatter: the lit water between camera and scene, saturating with distance
-        veil_d = np.where(hit, dist, 8.0)
-        veil = BACKSCATTER_COLOUR[None, :] * (1 - np.exp(-self.c * 0.9 * veil_d))[:, None] * 0.35 \
-            * min(1.0, self.c / 0.35) * cfg.light_power / 25.0
-        img = (direct + veil) * cfg.exposure
-        img = img.reshape(cfg.height, cfg.width, 3)
+        veil_d = np.where(hit, dist, np.float32(8.0))
+        strength = 0.35 * min(1.0, self.c / 0.35) * cfg.light_power / 25.0
+        veil = (BACKSCATTER_COLOUR.astype(np.float32)[None, :]
+                * (np.float32(strength) * (1 - np.exp(np.float32(-0.9 * self.c) * veil_d)))[:, None])
+        img = ((direct + veil) * np.float32(cfg.exposure)).reshape(cfg.height, cfg.width, 3)
         _marine_snow(img, rng, cfg.marine_snow_per_frame)
         if cfg.blur_sigma_px > 0:
             img = cv2.GaussianBlur(img, (0, 0), cfg.blur_sigma_px * (1 + self.c))
-        img = img + rng.normal(0.0, cfg.noise_sigma, img.shape)
-        img8 = np.clip(img * 255.0, 0, 255).astype(np.uint8)
+        img += rng.standard_normal(img.shape, dtype=np.float32) * np.float32(cfg.noise_sigma)
+        img8 = np.clip(img * np.float32(255.0), 0, 255).astype(np.uint8)
         if cfg.jpeg_quality < 100:
             ok, buf = cv2.imencode(".jpg", img8, [cv2.IMWRITE_JPEG_QUALITY, int(cfg.jpeg_quality)])
             img8 = cv2.imdecode(buf, cv2.IMREAD_COLOR)
@@ -155,17 +158,19 @@ class CameraScene:
 
 def _hull_texture(p: np.ndarray) -> np.ndarray:
     """Paint with plate seams and weld lines, and patches of fouling, from the position."""
-    col = np.tile(HULL_PAINT, (len(p), 1))
+    p = p.astype(np.float32, copy=False)
+    col = np.empty((len(p), 3), dtype=np.float32)
+    col[:] = HULL_PAINT
     sx, sz = PLATE_SPACING_M
-    seam = (np.abs(((p[:, 0] / sx) % 1.0) - 0.5) > 0.497) | (np.abs(((p[:, 2] / sz) % 1.0) - 0.5) > 0.49)
-    col[seam] *= 0.55
-    fouling = 0.5 + 0.5 * np.sin(p[:, 0] * 1.7) * np.sin(p[:, 2] * 2.3 + p[:, 1] * 0.7)
-    w = np.clip((fouling - 0.55) * 2.5, 0, 1)[:, None]
-    return col * (1 - w) + FOULING * w
+    seam = (np.abs(np.mod(p[:, 0], sx) - sx / 2) > 0.497 * sx) | (np.abs(np.mod(p[:, 2], sz) - sz / 2) > 0.49 * sz)
+    col[seam] *= np.float32(0.55)
+    fouling = np.sin(p[:, 0] * np.float32(1.7)) * np.sin(p[:, 2] * np.float32(2.3) + p[:, 1] * np.float32(0.7))
+    w = np.clip((fouling * 0.5 + 0.5 - 0.55) * 2.5, 0, 1)[:, None]
+    return col * (1 - w) + FOULING.astype(np.float32) * w
 
 
 def _marine_snow(img: np.ndarray, rng: np.random.Generator, count: int) -> None:
     h, w, _ = img.shape
     ys = rng.integers(0, h, count)
     xs = rng.integers(0, w, count)
-    img[ys, xs] += rng.uniform(0.2, 0.6, (count, 1))
+    img[ys, xs] += rng.uniform(0.2, 0.6, (count, 1)).astype(img.dtype)
