@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .mesh import TriangleMesh
+from .queries import raycasting_scene
 
 FAR_M_FACTOR = 3.0
 DECK_ZONE = 0.1  # the top tenth of the depth may also be judged from above
@@ -36,9 +37,7 @@ def keep_exterior(mesh: TriangleMesh) -> tuple[TriangleMesh, int, int]:
     """(mesh of the faces seen from outside, wound outward; dropped count; flipped count)."""
     import open3d as o3d
 
-    scene = o3d.t.geometry.RaycastingScene()
-    scene.add_triangles(o3d.core.Tensor(mesh.vertices.astype(np.float32)),
-                        o3d.core.Tensor(mesh.faces.astype(np.uint32)))
+    scene = raycasting_scene(mesh)
     lo, hi = mesh.bounds()
     far = FAR_M_FACTOR * float(np.linalg.norm(hi - lo))
     centers = mesh.face_centers()
@@ -72,9 +71,7 @@ def drop_doubled_sheets(mesh: TriangleMesh) -> tuple[TriangleMesh, int]:
 
     lo, hi = mesh.bounds()
     gap = SHEET_GAP_FACTOR * float(np.linalg.norm(hi - lo))
-    scene = o3d.t.geometry.RaycastingScene()
-    scene.add_triangles(o3d.core.Tensor(mesh.vertices.astype(np.float32)),
-                        o3d.core.Tensor(mesh.faces.astype(np.uint32)))
+    scene = raycasting_scene(mesh)
     centers, normals = mesh.face_centers(), mesh.face_normals()
     ids = np.arange(mesh.n_faces)
     drop = np.zeros(mesh.n_faces, dtype=bool)

@@ -49,6 +49,16 @@ class RayHits:
         return np.isfinite(self.t_m)
 
 
+def raycasting_scene(mesh: TriangleMesh):
+    """An Open3D RaycastingScene (BVH) of the mesh; Open3D is imported here, on first use."""
+    import open3d as o3d
+
+    scene = o3d.t.geometry.RaycastingScene()
+    scene.add_triangles(o3d.core.Tensor(mesh.vertices.astype(np.float32)),
+                        o3d.core.Tensor(mesh.faces.astype(np.uint32)))
+    return scene
+
+
 class HullQueries:
     """Thread-safe queries on one mesh (the scene is built on first use)."""
 
@@ -61,12 +71,7 @@ class HullQueries:
     def _get_scene(self):
         with self._lock:
             if self._scene is None:
-                import open3d as o3d
-
-                scene = o3d.t.geometry.RaycastingScene()
-                scene.add_triangles(o3d.core.Tensor(self.mesh.vertices.astype(np.float32)),
-                                    o3d.core.Tensor(self.mesh.faces.astype(np.uint32)))
-                self._scene = scene
+                self._scene = raycasting_scene(self.mesh)
             return self._scene
 
     def closest_points(self, points_h: np.ndarray) -> ClosestPoints:

@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from hull.queries import raycasting_scene
+
 from .object_meshes import combined_mesh, object_mesh
 
 # per-channel (B, G, R) beam attenuation multipliers relative to the scenario's c at 532 nm:
@@ -55,8 +57,6 @@ class CameraFrame:
 
 class CameraScene:
     def __init__(self, hull_mesh, objects=(), attenuation_per_m: float = 0.35, seabed_z_h: float | None = None):
-        import open3d as o3d
-
         meshes = [hull_mesh] + [object_mesh(o) for o in objects]
         mesh, owner = combined_mesh(meshes)
         self.objects = tuple(objects)
@@ -65,9 +65,7 @@ class CameraScene:
         self.c = float(attenuation_per_m)
         self.seabed_z_h = seabed_z_h
         self.colours = np.vstack([HULL_PAINT] + [np.asarray(o.color_rgb)[::-1] for o in objects]).astype(np.float32)
-        self.scene = o3d.t.geometry.RaycastingScene()
-        self.scene.add_triangles(o3d.core.Tensor(mesh.vertices.astype(np.float32)),
-                                 o3d.core.Tensor(mesh.faces.astype(np.uint32)))
+        self.scene = raycasting_scene(mesh)
         self._dirs_cache = {}
 
     def _camera_dirs(self, cfg: CameraConfig) -> np.ndarray:

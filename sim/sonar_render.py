@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 
+from hull.queries import raycasting_scene
+
 from .object_meshes import combined_mesh, object_mesh
 
 HULL_REFLECTIVITY = 0.35
@@ -55,8 +57,6 @@ class SonarScene:
     """The hull (with the planted objects) as one ray-casting scene."""
 
     def __init__(self, hull_mesh, objects=(), seabed_z_h: float | None = None):
-        import open3d as o3d
-
         meshes = [hull_mesh] + [object_mesh(o) for o in objects]
         mesh, owner = combined_mesh(meshes)
         self.objects = tuple(objects)
@@ -64,9 +64,7 @@ class SonarScene:
         self.reflectivity = np.concatenate([[HULL_REFLECTIVITY], [o.reflectivity for o in objects]])
         self.normals = mesh.face_normals()
         self.seabed_z_h = seabed_z_h
-        self.scene = o3d.t.geometry.RaycastingScene()
-        self.scene.add_triangles(o3d.core.Tensor(mesh.vertices.astype(np.float32)),
-                                 o3d.core.Tensor(mesh.faces.astype(np.uint32)))
+        self.scene = raycasting_scene(mesh)
 
     def render(self, position_h, forward_h, up_h, config: MultibeamConfig, rng: np.random.Generator) -> SonarFrame:
         import open3d as o3d
