@@ -294,13 +294,18 @@ def plan_from_dict(doc: Any) -> Plan:
                   root.num("cruise_speed_m_s"), root.text("created_utc"), root.text("software"))
 
 
-def load_plan(path) -> Plan:
-    """Read a `.hullplan.json`. Raises PlanFileError (naming the field) or OSError."""
+def read_json_document(path) -> Any:
+    """The JSON in a file (a UTF-8 byte-order mark is allowed); PlanFileError naming the
+    file and what is wrong with it, OSError when it cannot be read."""
     data = Path(path).read_bytes()
     try:
-        doc = json.loads(data.decode("utf-8"))
+        return json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as e:
         raise PlanFileError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     except json.JSONDecodeError as e:
         raise PlanFileError(f"{path}: not JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
-    return plan_from_dict(doc)
+
+
+def load_plan(path) -> Plan:
+    """Read a `.hullplan.json`. Raises PlanFileError (naming the field) or OSError."""
+    return plan_from_dict(read_json_document(path))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import math
 from typing import Mapping, Sequence
 
@@ -102,6 +103,7 @@ class SweepPlanner:
         self.vessel = vessel or VesselInfo("unnamed vessel")
         self.hull_ref = hull_ref or HullRef(parametric={"unknown": True})
         self.queries = queries or HullQueries(mesh)
+        self._lanes: list[PoseTrack] | None = None
         lo, hi = mesh.bounds()
         self.x_range = (float(lo[0]), float(hi[0]))
         self.half_beam_m = float(max(hi[1], -lo[1]))
@@ -121,6 +123,18 @@ class SweepPlanner:
         return sensor_models(self.sensors)[0]
 
     def lane_tracks(self) -> list[PoseTrack]:
+        """The safe lanes (computed once: fill-in plans route their transits through them)."""
+        if self._lanes is None:
+            self._lanes = self._make_lanes()
+        return list(self._lanes)
+
+    @functools.cached_property
+    def _samples(self):
+        """The wetted surface as area-weighted samples: the unit coverage is counted in."""
+        wetted = wetted_surface(self.mesh, self.placement.draft_m, self.placement.trim_deg)
+        return sample_surface(wetted.mesh, self.settings.sample_area_m2)
+
+    def _make_lanes(self) -> list[PoseTrack]:
         s, p = self.settings, self.placement
         width, height = self._primary().footprint_m(s.standoff_m)
         spacing_v = max(0.2, height * (1.0 - s.overlap))
@@ -228,8 +242,7 @@ class SweepPlanner:
 
     def _result(self, tracks: list[PoseTrack], warnings: list[str]) -> PlanResult:
         s, p = self.settings, self.placement
-        wetted = wetted_surface(self.mesh, p.draft_m, p.trim_deg)
-        samples = sample_surface(wetted.mesh, s.sample_area_m2)
+        samples = self._samples
         looking = [t for t in tracks if t.kind != "transit"]  # nobody aims the camera in transit
         poses = SensorPoses(np.concatenate([t.positions_h for t in looking]),
                             np.concatenate([t.forward_h for t in looking]),

@@ -35,7 +35,7 @@ from hull.placement import Placement
 
 from . import mavlink_ids as ids
 from .mission_items import POSITION_COMMANDS, MissionItemSpec, plan_to_mission_items
-from .plan_file import PlanFileError, atomic_write_bytes
+from .plan_file import PlanFileError, atomic_write_bytes, read_json_document
 from .plan_model import Plan
 
 __all__ = ["ImportedMission", "load_qgc_plan", "plan_to_qgc", "qgc_to_mission", "save_qgc_plan"]
@@ -283,11 +283,4 @@ def qgc_to_mission(doc: Any) -> ImportedMission:
 
 def load_qgc_plan(path) -> ImportedMission:
     """Read a QGC `.plan`. PlanFileError for non-JSON, a wrong fileType, no mission, bad items."""
-    data = Path(path).read_bytes()
-    try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as e:
-        raise PlanFileError(f"{path}: not UTF-8 text ({e.reason})") from None
-    except json.JSONDecodeError as e:
-        raise PlanFileError(f"{path}: not JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
-    return qgc_to_mission(doc)
+    return qgc_to_mission(read_json_document(path))
