@@ -32,6 +32,46 @@ def _depth(text: str) -> float:
     return value
 
 
+def _image_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of images") from None
+    if value < 3:
+        raise argparse.ArgumentTypeError(f"{value} images cannot fill train, val and test: give at least 3")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"seed {value} must be >= 0")
+    return value
+
+
+def _image_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 640x480") from None
+    if not (32 <= w <= 4096 and 32 <= h <= 4096):
+        raise argparse.ArgumentTypeError(f"{w}x{h}: width and height must be 32..4096 pixels")
+    return w, h
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 0.9:
+        raise argparse.ArgumentTypeError(f"{value:g} is outside 0..0.9")
+    return value
+
+
 def _mode(text: str) -> str:
     from vehicle.ardusub import parse_mode
 
@@ -55,16 +95,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("sim", help="run the embedded ArduSub-compatible vehicle until stopped",
+    p = sub.add_parser("sim", help="run the embedded ArduSub-compatible vehicle, its world and sensors until stopped",
                        description="Runs the embedded vehicle: MAVLink on UDP (sending to HOST:PORT like a "
-                                   "BlueOS vehicle) and on a TCP server port like ArduPilot SITL.")
+                                   "BlueOS vehicle) and on a TCP server port like ArduPilot SITL; beside it the "
+                                   "world (a ship at the berth with planted objects: --scenario, or a scenario "
+                                   "generated on --hull or on a default 120 m ship) and the vehicle's sensors as "
+                                   "a BlueROV2 serves them: camera H.264 over RTP/UDP, Oculus multibeam on TCP, "
+                                   "Ping360 on UDP.")
     p.add_argument("--udp", metavar="HOST:PORT", default="127.0.0.1:14550",
                    help="where to send MAVLink over UDP (default 127.0.0.1:14550); 'none' disables UDP")
     p.add_argument("--tcp", metavar="PORT", type=int, default=5760,
                    help="TCP server port (default 5760); 0 picks a free one; -1 disables TCP")
-    p.add_argument("--hull", metavar="FILE", help="hull mesh at the berth: the rangefinder measures to it")
+    p.add_argument("--hull", metavar="FILE", help="hull mesh at the berth (the rangefinder and sensors see it); "
+                                                  "default: a parametric 120 m ship")
     p.add_argument("--draft", type=_positive, metavar="D", help="draft of --hull (default 40%% of its depth)")
-    p.add_argument("--scenario", metavar="FILE", help="scenario file (needs the embedded world)")
+    p.add_argument("--scenario", metavar="FILE", help="scenario file: hull, placement and planted objects")
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="seed of the generated scenario and sensor noise (default 1)")
+    p.add_argument("--video", metavar="HOST:PORT", default="127.0.0.1:5600",
+                   help="send the camera's H.264 RTP stream here (default 127.0.0.1:5600); 'none' turns it off")
+    p.add_argument("--oculus-port", metavar="PORT", type=int, default=52100,
+                   help="Oculus multibeam TCP port (default 52100); 0 picks a free one; -1 turns it off")
+    p.add_argument("--ping360-port", metavar="PORT", type=int, default=12345,
+                   help="Ping360 UDP port (default 12345); 0 picks a free one; -1 turns it off")
+    p.add_argument("--no-sensors", action="store_true",
+                   help="no world and no sensor streams (MAVLink only; --hull still feeds the rangefinder)")
     p.add_argument("--no-position", action="store_true",
                    help="simulate a vehicle without DVL: AUTO/GUIDED/POSHOLD are refused")
     p.add_argument("--duration", type=_positive, metavar="S", help="stop after S seconds")
@@ -132,13 +187,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     p = sub.add_parser("dataset", help="write a YOLO data set with its card",
-                       description="Writes an ultralytics YOLO data set (data.yaml, images/ and labels/ split into "
-                                   "train/val/test) and a dataset card. --from-fls converts the real forward-looking "
-                                   "sonar frames (watertank-segmentation) into HullWatch's classes.")
+                       description="Renders an ultralytics YOLO data set (data.yaml, images/ and labels/ split into "
+                                   "train/val/test by hull, card.json + card.md, index.jsonl) from the embedded world "
+                                   "with domain randomisation: hull types and sizes, water, lights, objects, "
+                                   "distractors, standoff, view angle, camera tilt. The same --seed gives the same "
+                                   "files, byte for byte. --from-fls instead converts the real forward-looking sonar "
+                                   "frames (watertank-segmentation) into HullWatch's classes.")
     p.add_argument("--kind", choices=["camera", "sonar"], required=True)
-    p.add_argument("--n", type=int, metavar="N", help="number of images to render")
-    p.add_argument("--seed", type=int, default=0, metavar="S")
-    p.add_argument("--from-fls", metavar="DIR", help="convert the real FLS sonar set in DIR instead of rendering")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--n", type=_image_count, metavar="N", help="number of images to render (at least 3: "
+                                                                  "one hull for each of train, val and test)")
+    what.add_argument("--from-fls", metavar="DIR", help="convert the real FLS sonar set in DIR instead of rendering")
+    p.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of everything random (default 0)")
+    p.add_argument("--size", type=_image_size, metavar="WxH",
+                   help="image size in pixels (default 640x480 camera, 640x360 sonar fan)")
+    p.add_argument("--negatives", type=_fraction, default=0.1, metavar="F",
+                   help="share of images chosen to hold no labelled object (default 0.1)")
+    p.add_argument("--force", action="store_true",
+                   help="replace a previous data set in DIR (a folder without data.yaml/card.json is never deleted)")
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 

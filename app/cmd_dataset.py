@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 from .errors import UserError
 
@@ -16,5 +17,42 @@ def run_dataset_command(args) -> int:
         card = convert_fls(args.from_fls, args.output, seed=args.seed)
         print(f"wrote {args.output}: frames {card['frames']}, labels {card['labels']}")
         return 0
-    raise UserError("rendering synthetic data sets needs the embedded world's camera and sonar, which this version "
-                    "does not have yet; --kind sonar --from-fls DIR converts the real FLS sonar frames")
+
+    from pathlib import Path
+
+    from vision.training.synthetic_dataset import SyntheticSpec, build_synthetic_dataset
+    from vision.training.yolo_layout import check_output_dir
+
+    spec = SyntheticSpec(kind=args.kind, n=args.n, seed=args.seed, image_size=args.size,
+                         negative_fraction=args.negatives)
+    spec.validate()
+    check_output_dir(Path(args.output), force=args.force)  # before minutes of rendering, not after
+    progress = _Progress(args.kind)
+    print(f"dataset: rendering {args.n} {args.kind} images (seed {args.seed}) into {args.output}", file=sys.stderr,
+          flush=True)
+    card = build_synthetic_dataset(spec, args.output, force=args.force, progress=progress)
+    frames, empty = card["frames"], card["empty_images"]
+    labels = {c: sum(card["labels"][s].get(c, 0) for s in frames) for c in card["classes"]}
+    print(f"wrote {args.output}: {sum(frames.values())} images (" + ", ".join(f"{s} {frames[s]}" for s in frames)
+          + f"), {sum(empty.values())} without labels; labels "
+          + ", ".join(f"{c} {k}" for c, k in labels.items() if k) + f"; card {args.output}/card.md")
+    return 0
+
+
+class _Progress:
+    """One line on stderr at most every second, and one at the end."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.t0 = time.monotonic()
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last < 1.0 and done < total:
+            return
+        self.last = now
+        rate = done / max(now - self.t0, 1e-9)
+        eta = (total - done) / rate if rate > 0 else float("inf")
+        print(f"dataset: {done}/{total} {self.kind} images ({rate:.1f}/s, about {eta:.0f} s left)",
+              file=sys.stderr, flush=True)

@@ -1,13 +1,16 @@
 """`hullwatch` with no sub-command.
 
 Until the GUI lands this is the headless station: on the embedded world it starts the
-simulated vehicle on a loopback TCP port and flies a short scripted check (arm, depth
-hold, dive to 2 m) while printing telemetry; with --connect it watches a real vehicle.
+simulated vehicle on a loopback TCP port with the world's sensors (the ship at the berth
+with planted objects, the camera's RTP stream and the Oculus multibeam), receives them as
+it would from a real vehicle, and flies a short scripted check (arm, depth hold, dive to
+2 m) while printing telemetry and sensor rates; with --connect it watches a real vehicle.
 """
 from __future__ import annotations
 
 import sys
 
+from .errors import UserError
 from .headless_station import run_headless
 
 DEMO_DEPTH_M = 2.0
@@ -16,14 +19,46 @@ DEMO_DEPTH_M = 2.0
 def run_station(connect_url: str | None = None, duration_s: float | None = None) -> int:
     if connect_url:
         return run_headless(connect_url, duration_s=duration_s)
+    from sim.cli import prepare_world
+    from sim.embedded_world import WorldSetupError
+    from sim.sensor_streams import SensorPortInUseError
     from sim.vehicle_server import SimConfig, SimVehicle
 
-    sim = SimVehicle(SimConfig(udp_target=None, tcp_port=0))
-    sim.start()
-    print(f"embedded world: simulated ArduSub vehicle on tcp:127.0.0.1:{sim.tcp_port} "
-          f"(Ctrl-C to stop)", file=sys.stderr, flush=True)
+    from .station_sensors import SensorMonitor
+
+    # the station listens first (a free UDP port), then the vehicle's camera streams to it
+    monitor = SensorMonitor(video_url="udp://127.0.0.1:0")
+    streams = sim = None
     try:
+        try:
+            setup, start_sensors, seabed_m = prepare_world(
+                sensors=True, video=("127.0.0.1", monitor.video_port), oculus_port=0, ping360_port=None)
+        except WorldSetupError as exc:
+            raise UserError(str(exc)) from None
+        sim = SimVehicle(SimConfig(udp_target=None, tcp_port=0, seabed_depth_m=seabed_m))
+        setup(sim)
+        sim.start()
+        try:
+            streams = start_sensors(sim)
+        except SensorPortInUseError as exc:
+            raise UserError(f"the embedded world's {exc.kind} port {exc.port} is in use") from None
+        monitor.oculus = _oculus_client(streams.oculus_port)
+        print(f"embedded world: simulated ArduSub vehicle on tcp:127.0.0.1:{sim.tcp_port} (Ctrl-C to stop)",
+              file=sys.stderr, flush=True)
+        for line in streams.describe():
+            print("  " + line, file=sys.stderr, flush=True)
         return run_headless(f"tcp:127.0.0.1:{sim.tcp_port}", arm=True, dive_depth_m=DEMO_DEPTH_M,
-                            duration_s=duration_s if duration_s is not None else 1e9, keep_armed=False)
+                            duration_s=duration_s if duration_s is not None else 1e9, keep_armed=False,
+                            extra_status=monitor.status)
     finally:
-        sim.stop()
+        monitor.close()
+        if streams is not None:
+            streams.stop()
+        if sim is not None:
+            sim.stop()
+
+
+def _oculus_client(port: int):
+    from vision.sonar.oculus_client import OculusClient
+
+    return OculusClient("127.0.0.1", port, range_m=20.0).start()

@@ -42,7 +42,7 @@ def _describe(event) -> str | None:
 
 def run_headless(url: str, *, arm: bool = False, mode: str | None = None, dive_depth_m: float | None = None,
                  duration_s: float | None = None, discovery_timeout_s: float = 10.0, tlog: str | None = None,
-                 keep_armed: bool = False, out=sys.stdout, err=sys.stderr) -> int:
+                 keep_armed: bool = False, out=sys.stdout, err=sys.stderr, extra_status=None) -> int:
     """Returns the exit code; raises VehicleError/LinkError for the CLI to report."""
     started = time.monotonic()
     vehicle = Vehicle(url, tlog_path=tlog)
@@ -54,7 +54,10 @@ def run_headless(url: str, *, arm: bool = False, mode: str | None = None, dive_d
 
     def print_lines() -> None:
         while not printer_stop.wait(1.0):
-            print(telemetry_line(vehicle.state, vehicle.link_loss_pct(), vehicle.now_s()), file=out, flush=True)
+            line = telemetry_line(vehicle.state, vehicle.link_loss_pct(), vehicle.now_s())
+            if extra_status is not None:
+                line += " | " + extra_status()
+            print(line, file=out, flush=True)
 
     printer = threading.Thread(target=print_lines, name="telemetry printer", daemon=True)
     try:

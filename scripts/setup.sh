@@ -52,11 +52,25 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip >&2
 fi
 
-# Reinstall only when the dependency list changed.
+# The training extra (ultralytics + torch, ~6 GB, ~1-2 min from the local wheels) comes too,
+# so data-set and training tests run on a new machine; HULLWATCH_NO_TRAIN=1 leaves it out.
+# One pip command for everything: torch and torchvision are pinned in the extra, and a
+# separate "pip install ultralytics" would let pip upgrade torch (STACK.md).
+EXTRAS="dev,train"
+[ "${HULLWATCH_NO_TRAIN:-0}" = "1" ] && EXTRAS="dev"
+
+# Reinstall only when the dependency list (or the chosen extras) changed.
 stamp="$VENV/.hullwatch-deps"
-want="$(sha256sum "$REPO/pyproject.toml" | cut -d' ' -f1)"
+want="$(sha256sum "$REPO/pyproject.toml" | cut -d' ' -f1) $EXTRAS"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "setup: installing Python packages into .venv" >&2
-  "$VENV/bin/python" -m pip install -q -e "$REPO[dev]" >&2
+  echo "setup: installing Python packages into .venv ($EXTRAS)" >&2
+  "$VENV/bin/python" -m pip install -q -e "$REPO[$EXTRAS]" >&2
+  # ultralytics requires opencv-python, whose wheel overwrites cv2 with a build carrying its
+  # own Qt 5 (clashes with PySide6, STACK.md): keep only the headless one
+  if "$VENV/bin/python" -m pip show -q opencv-python >/dev/null 2>&1; then
+    headless="$("$VENV/bin/python" -m pip show opencv-python-headless | sed -n 's/^Version: //p')"
+    "$VENV/bin/python" -m pip uninstall -q -y opencv-python >&2
+    "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "opencv-python-headless==$headless" >&2
+  fi
   echo "$want" > "$stamp"
 fi

@@ -14,11 +14,11 @@ CYLINDER_SIDES = 16
 CYLINDER_KINDS = frozenset({"torpedo", "fender", "rope", "fish"})
 
 
-def _frame(obj) -> np.ndarray:
+def _frame(normal_h, axis_h) -> np.ndarray:
     """Rotation whose columns are the object's axis, its side, and the surface normal."""
-    n = np.asarray(obj.normal_h, float)
-    n /= np.linalg.norm(n)
-    a = np.asarray(obj.axis_h, float)
+    n = np.asarray(normal_h, float)
+    n = n / np.linalg.norm(n)
+    a = np.asarray(axis_h, float)
     a = a - n * np.dot(a, n)
     if np.linalg.norm(a) < 1e-9:
         a = np.cross(n, [0.0, 0.0, 1.0]) if abs(n[2]) < 0.9 else np.cross(n, [1.0, 0.0, 0.0])
@@ -40,14 +40,15 @@ def _unit_cylinder(sides: int = CYLINDER_SIDES) -> tuple[np.ndarray, np.ndarray]
     return v, np.array(f)
 
 
+def posed_shape(cylinder: bool, center_h, axis_h, normal_h, size_m) -> TriangleMesh:
+    """A box or a cylinder (along its axis) of size (length, width, height), posed in H."""
+    v, f = _unit_cylinder() if cylinder else (_BOX_V, _BOX_F)
+    local = v * np.asarray(size_m, float)
+    return TriangleMesh(local @ _frame(normal_h, axis_h).T + np.asarray(center_h, float), f)
+
+
 def object_mesh(obj) -> TriangleMesh:
-    length, width, height = obj.size_m
-    if obj.kind in CYLINDER_KINDS:
-        v, f = _unit_cylinder()
-    else:
-        v, f = _BOX_V, _BOX_F
-    local = v * np.array([length, width, height])
-    return TriangleMesh(local @ _frame(obj).T + np.asarray(obj.center_h, float), f)
+    return posed_shape(obj.kind in CYLINDER_KINDS, obj.center_h, obj.axis_h, obj.normal_h, obj.size_m)
 
 
 def combined_mesh(meshes: list[TriangleMesh]) -> tuple[TriangleMesh, np.ndarray]:

@@ -20,6 +20,8 @@ import numpy as np
 
 from hull.placement import Placement
 
+from .world_geometry import recess_depth_m
+
 FORMAT, VERSION = "hullwatch-scenario", 1
 WATER = {"clear": 0.10, "moderate": 0.35, "turbid": 0.9}  # beam attenuation c (1/m) at 532 nm
 
@@ -42,6 +44,7 @@ OBJECT_KINDS: dict[str, tuple[str | None, tuple[tuple[float, float], ...]]] = {
 CONTAINER_KINDS = ("duffel_bag", "magnetic_box", "torpedo", "sea_chest_package")
 ANOMALY_KINDS = ("grating_missing", "bolts_removed", "tunnel_foreign_object", "fresh_weld")
 DISTRACTOR_KINDS = ("fish", "rope", "fender", "debris", "fouling_clump")
+GRATED_NICHE_KINDS = ("sea_chest", "bow_thruster", "stern_thruster")  # where a grating can go missing
 
 
 class ScenarioError(ValueError):
@@ -210,8 +213,9 @@ def generate_scenario(model, placement: Placement, *, seed: int, water: str = "m
         chest = [n for n in niches if str(getattr(n.kind, "value", n.kind)) == "sea_chest"]
         keels = [n for n in niches if str(getattr(n.kind, "value", n.kind)) == "bilge_keel"]
         if kind == "sea_chest_package" and chest:
+            # on the floor of the recess, behind the grating (the world cuts the recess)
             n = chest[int(rng.integers(len(chest)))]
-            make(kind, name, np.asarray(n.center_h) - np.asarray(n.normal_h) * 0.3, n.normal_h, n.name)
+            make(kind, name, np.asarray(n.center_h) - np.asarray(n.normal_h) * recess_depth_m(n), n.normal_h, n.name)
         elif kind == "torpedo":
             base = keels[int(rng.integers(len(keels)))] if keels else None
             if base is not None:
@@ -227,8 +231,10 @@ def generate_scenario(model, placement: Placement, *, seed: int, water: str = "m
             make(kind, name, c, nrm, "hull")
     for k in range(anomalies):
         kind = ANOMALY_KINDS[int(rng.integers(len(ANOMALY_KINDS)))]
-        if niches:
-            n = niches[int(rng.integers(len(niches)))]
+        grated = [n for n in niches if str(getattr(n.kind, "value", n.kind)) in GRATED_NICHE_KINDS]
+        pool = (grated or niches) if kind == "grating_missing" else niches
+        if pool:
+            n = pool[int(rng.integers(len(pool)))]
             make(kind, f"anomaly {k + 1} ({kind.replace('_', ' ')})", n.center_h, n.normal_h, n.name)
     for k in range(distractors):
         kind = DISTRACTOR_KINDS[int(rng.integers(len(DISTRACTOR_KINDS)))]

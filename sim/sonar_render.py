@@ -1,27 +1,48 @@
 """A multibeam imaging sonar (Oculus-like) rendered by ray casting the real scene.
 
-Each beam is a fan of rays across the vertical aperture; every ray's first hit returns
-an echo at its range with a strength from the surface's reflectivity and the incidence
-angle (Lambert-like backscatter), so the objects' acoustic shadows fall out of the first
-hit rule. Then the beam pattern spreads energy into neighbouring beams, the range bins
-get speckle (Rayleigh) and noise, and time-varied gain compensates spreading loss.
-Output: the polar image (range bins x beams, like the Oculus image) and the ground-truth
-boxes of the planted objects in that image.
+Each beam is a fan of rays across the vertical aperture. A ray's first hit returns an echo
+at its range with a strength from the surface's reflectivity and the incidence angle
+(Lambert-like backscatter), so acoustic shadows fall out of the first-hit rule.
+
+Received level and time-varied gain (TVG). A ray stands for a fixed solid angle, so the
+patch of surface it ensonifies grows as R^2 while two-way spherical spreading takes R^-4:
+an extended surface's echo falls as R^-2 (20 log R), times absorption 10^(-2 alpha R / 10)
+(alpha ~0.2 dB/m at 750 kHz in sea water, ~0.4 dB/m at 1.2 MHz). Receiver noise is added
+to that received level, then the TVG (`tvg_spreading_db` log10 R + 2 `tvg_absorption_db_per_m`
+R, capped at `tvg_max_db`) lifts it: with the TVG matched to the losses (the default) a
+surface looks as bright far as near, and the noise floor rises with range, as on a real
+sonar.
+
+Gratings (sea chests, thruster grids) are acoustically see-through. At imaging-sonar
+wavelengths (1.5 mm at 1 MHz) steel flat bars tens of mm apart are smooth mirrors (paint
+and fouling roughness << wavelength, steel/water reflection ~0.94), so sound that enters
+a gap is guided between the bars into the recess by specular reflections, while the
+bars' edges return only a weak echo. Light, in contrast, is scattered and absorbed at the
+rough painted bars, so a camera at a grazing angle sees bars only. Model: a ray whose
+first hit is a grating returns the bars' weak echo there (the material's reflectivity)
+and continues in a straight line (mirror unfolding: the guided path has the same length
+as the straight one, to within a bar pitch) to the next opaque surface, whose echo is
+weighted by the grating's two-way transmission (`Material.transmission` squared).
+
+After the echoes: the beam pattern spreads energy into neighbouring beams, the range bins
+get Rayleigh speckle and noise. Output: the polar image (range bins x beams, like the
+Oculus image) and the ground-truth boxes of the planted objects and niche landmarks.
 """
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 
+from hull.mesh import TriangleMesh
 from hull.queries import raycasting_scene
 
-from .object_meshes import combined_mesh, object_mesh
+from .world_geometry import as_scene_geometry
 
 HULL_REFLECTIVITY = 0.35
 SEABED_REFLECTIVITY = 0.25
 QUAY_REFLECTIVITY = 0.45
+REFERENCE_RANGE_M = 1.0  # received levels are relative to an echo from 1 m
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,8 +54,22 @@ class MultibeamConfig:
     min_range_m: float = 0.1
     max_range_m: float = 10.0
     rays_per_beam: int = 12  # across the vertical aperture
-    noise_level: float = 0.02
+    noise_level: float = 0.02  # display noise floor, after the TVG
+    receiver_noise: float = 2e-5  # before the TVG, relative to a unit echo at 1 m
     gain: float = 1.0
+    absorption_db_per_m: float = 0.2  # sea water at ~750 kHz
+    tvg: bool = True
+    tvg_spreading_db: float = 20.0  # dB per decade of range
+    tvg_absorption_db_per_m: float | None = None  # None: the water's absorption
+    tvg_max_db: float = 60.0
+
+    def __post_init__(self):
+        if self.beams < 2 or self.range_bins < 2 or self.rays_per_beam < 1:
+            raise ValueError(f"MultibeamConfig: beams, range_bins (>= 2) and rays_per_beam (>= 1) too small: "
+                             f"{self.beams}, {self.range_bins}, {self.rays_per_beam}")
+        if not 0 < self.min_range_m < self.max_range_m:
+            raise ValueError(f"MultibeamConfig: need 0 < min_range_m < max_range_m, got "
+                             f"{self.min_range_m}, {self.max_range_m}")
 
     @property
     def range_resolution_m(self) -> float:
@@ -43,6 +78,18 @@ class MultibeamConfig:
     def bearings_deg(self) -> np.ndarray:
         return np.linspace(-self.swath_deg / 2, self.swath_deg / 2, self.beams)
 
+    def bin_ranges_m(self) -> np.ndarray:
+        return self.min_range_m + (np.arange(self.range_bins) + 0.5) * self.range_resolution_m
+
+    def tvg_gain(self) -> np.ndarray:
+        """(range_bins,) linear intensity gain; 1 everywhere when the TVG is off."""
+        if not self.tvg:
+            return np.ones(self.range_bins)
+        r = self.bin_ranges_m()
+        alpha = self.absorption_db_per_m if self.tvg_absorption_db_per_m is None else self.tvg_absorption_db_per_m
+        db = self.tvg_spreading_db * np.log10(r / REFERENCE_RANGE_M) + 2.0 * alpha * r
+        return 10.0 ** (np.minimum(db, self.tvg_max_db) / 10.0)
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class SonarFrame:
@@ -50,26 +97,64 @@ class SonarFrame:
     bearings_deg: np.ndarray
     range_resolution_m: float
     min_range_m: float
-    boxes_polar: tuple  # (name, class, (beam0, range0, beam1, range1)) per visible object
+    boxes_polar: tuple  # (name, class, (beam0, range0, beam1, range1)) per visible object/landmark
 
 
 class SonarScene:
-    """The hull (with the planted objects) as one ray-casting scene."""
+    """The scene as ray-casting BVHs. Accepts a SceneGeometry or a bare hull mesh with
+    planted objects. Public per-face arrays (also read by the Ping360 renderer): `owner`
+    (material of each face), `reflectivity` (per material), `normals`, `scene`, `seabed_z_h`."""
 
     def __init__(self, hull_mesh, objects=(), seabed_z_h: float | None = None):
-        meshes = [hull_mesh] + [object_mesh(o) for o in objects]
-        mesh, owner = combined_mesh(meshes)
-        self.objects = tuple(objects)
-        self.owner = owner  # 0 = hull, k = objects[k-1]
-        self.reflectivity = np.concatenate([[HULL_REFLECTIVITY], [o.reflectivity for o in objects]])
-        self.normals = mesh.face_normals()
+        geo = as_scene_geometry(hull_mesh, objects)
+        self.geometry = geo
+        self.objects = geo.objects
+        self.owner = geo.face_material.astype(np.int64)
+        self.reflectivity = np.array([m.reflectivity for m in geo.materials])
+        self.transmission = np.array([m.transmission for m in geo.materials])
+        self.normals = geo.mesh.face_normals()
         self.seabed_z_h = seabed_z_h
-        self.scene = raycasting_scene(mesh)
+        self.scene = raycasting_scene(geo.mesh)
+        see_through = self.transmission[self.owner] > 0
+        self._opaque_faces = np.flatnonzero(~see_through)
+        self._opaque = (raycasting_scene(TriangleMesh(geo.mesh.vertices, geo.mesh.faces[self._opaque_faces]))
+                        if see_through.any() else None)
 
-    def render(self, position_h, forward_h, up_h, config: MultibeamConfig, rng: np.random.Generator) -> SonarFrame:
+    def _first_hits(self, scene, origin, dirs, face_map, nthreads):
+        """(t, face) of each ray's first hit in `scene`, seabed plane included (face -1)."""
         import open3d as o3d
 
-        f = np.asarray(forward_h, float); f /= np.linalg.norm(f)
+        rays = np.empty((len(dirs), 6), np.float32)
+        rays[:, :3] = origin
+        rays[:, 3:] = dirs
+        ans = scene.cast_rays(o3d.core.Tensor.from_numpy(rays), nthreads=nthreads)
+        t = ans["t_hit"].numpy().astype(float)
+        hit = np.isfinite(t)
+        face = np.full(len(t), -2, np.int64)  # -2: nothing
+        face[hit] = face_map[ans["primitive_ids"].numpy()[hit]]
+        if self.seabed_z_h is not None:
+            down = dirs[:, 2] < -1e-6
+            t_bed = np.where(down, (self.seabed_z_h - origin[2]) / np.where(down, dirs[:, 2], -1.0), np.inf)
+            bed = (t_bed > 0) & (t_bed < t)
+            t = np.where(bed, t_bed, t)
+            face[bed] = -1
+        return t, face
+
+    def _echo(self, face, dirs):
+        """Backscatter strength of each hit (0 for nothing) and its label (0 for none)."""
+        strength = np.zeros(len(face))
+        label = np.zeros(len(face), np.int64)
+        on = face >= 0
+        f = face[on]
+        strength[on] = self.reflectivity[self.owner[f]] * np.abs(np.einsum("ij,ij->i", self.normals[f], dirs[on]))
+        label[on] = self.geometry.face_label[f]
+        bed = face == -1
+        strength[bed] = SEABED_REFLECTIVITY * np.abs(dirs[bed, 2])
+        return strength, label
+
+    def render(self, position_h, forward_h, up_h, config: MultibeamConfig, rng: np.random.Generator,
+               nthreads: int = 0) -> SonarFrame:
+        f = np.asarray(forward_h, float); f = f / np.linalg.norm(f)
         u = np.asarray(up_h, float); u = u - f * np.dot(u, f); u /= np.linalg.norm(u)
         r = np.cross(f, u)  # starboard (right) when looking along f with u up
         bearings = np.radians(config.bearings_deg())
@@ -78,49 +163,47 @@ class SonarScene:
         b, e = np.meshgrid(bearings, elev, indexing="ij")  # (beams, rays)
         dirs = (np.cos(e)[..., None] * (np.cos(b)[..., None] * f + np.sin(b)[..., None] * r)
                 + np.sin(e)[..., None] * u).reshape(-1, 3)
-        origins = np.broadcast_to(np.asarray(position_h, float), dirs.shape)
-        rays = np.concatenate([origins, dirs], axis=1).astype(np.float32)
-        ans = self.scene.cast_rays(o3d.core.Tensor(rays))
-        t = ans["t_hit"].numpy().astype(float)
-        prim = ans["primitive_ids"].numpy().astype(np.int64)
-        hit = np.isfinite(t) & (prim < len(self.owner))
-        refl = np.zeros(len(t))
-        cos_inc = np.zeros(len(t))
-        who = np.full(len(t), -1)
-        if hit.any():
-            who[hit] = self.owner[prim[hit]]
-            refl[hit] = self.reflectivity[who[hit]]
-            cos_inc[hit] = np.abs(np.einsum("ij,ij->i", self.normals[prim[hit]], dirs[hit]))
-        if self.seabed_z_h is not None:  # the seabed as a plane, where nothing nearer was hit
-            down = dirs[:, 2] < -1e-6
-            t_bed = np.where(down, (self.seabed_z_h - origins[:, 2]) / np.where(down, dirs[:, 2], -1.0), np.inf)
-            bed = ~hit & np.isfinite(t_bed) & (t_bed > 0)
-            t = np.where(bed, t_bed, t)
-            refl[bed] = SEABED_REFLECTIVITY
-            cos_inc[bed] = np.abs(dirs[bed, 2])
-            hit |= bed
-        in_range = hit & (t >= config.min_range_m) & (t < config.max_range_m)
-        strength = refl * cos_inc ** 1.0  # backscatter falls with incidence
-        bins = ((t - config.min_range_m) / config.range_resolution_m).astype(np.int64)
-        beam_of = np.repeat(np.arange(config.beams), config.rays_per_beam)
+        origin = np.asarray(position_h, float)
+        all_faces = np.arange(len(self.owner))
+        t, face = self._first_hits(self.scene, origin, dirs, all_faces, nthreads)
+        strength, label = self._echo(face, dirs)
+        ray_ids = np.arange(len(t))
+        trans = np.where(face >= 0, self.transmission[self.owner[np.maximum(face, 0)]], 0.0)
+        through = np.flatnonzero(trans > 0)
+        if len(through) and self._opaque is not None:
+            t2, face2 = self._first_hits(self._opaque, origin, dirs[through], self._opaque_faces, nthreads)
+            s2, l2 = self._echo(face2, dirs[through])
+            t = np.concatenate([t, t2])
+            strength = np.concatenate([strength, s2 * trans[through] ** 2])
+            label = np.concatenate([label, l2])
+            ray_ids = np.concatenate([ray_ids, through])
+        beam_of = ray_ids // config.rays_per_beam
+        in_range = np.isfinite(t) & (t >= config.min_range_m) & (t < config.max_range_m) & (strength > 0)
+        rng_m = np.where(in_range, t, 1.0)
+        received = strength * (REFERENCE_RANGE_M / rng_m) ** 2 * 10.0 ** (-2.0 * config.absorption_db_per_m * rng_m / 10.0)
+        bins = np.minimum(((rng_m - config.min_range_m) / config.range_resolution_m).astype(np.int64),
+                          config.range_bins - 1)
         img = np.zeros((config.range_bins, config.beams))
-        np.add.at(img, (bins[in_range], beam_of[in_range]), strength[in_range])
+        np.add.at(img, (bins[in_range], beam_of[in_range]), received[in_range])
         img /= config.rays_per_beam
         img = _beam_pattern(img)
         img *= rng.rayleigh(1.0, img.shape)  # speckle
+        img += config.receiver_noise * rng.rayleigh(1.0, img.shape)
+        img *= config.tvg_gain()[:, None]
         img += config.noise_level * rng.rayleigh(1.0, img.shape)
         img = np.clip(img * config.gain * 255.0 * 2.0, 0, 255).astype(np.uint8)
         img.setflags(write=False)
-        boxes = self._boxes(who, in_range, bins, beam_of)
+        boxes = self._boxes(label, in_range, bins, beam_of)
         return SonarFrame(img, config.bearings_deg(), config.range_resolution_m, config.min_range_m, boxes)
 
-    def _boxes(self, who, in_range, bins, beam_of):
+    def _boxes(self, label, in_range, bins, beam_of):
         out = []
-        for k, obj in enumerate(self.objects, start=1):
-            mask = in_range & (who == k)
-            if mask.sum() < 2:
-                continue  # hidden (shadowed, behind a grating) or out of the fan
-            out.append((obj.name, obj.class_name, (int(beam_of[mask].min()), int(bins[mask].min()),
+        sel = in_range & (label > 0)
+        counts = np.bincount(label[sel], minlength=len(self.geometry.labels))
+        for k in np.flatnonzero(counts >= 2):
+            mask = sel & (label == k)
+            lab = self.geometry.labels[k]
+            out.append((lab.name, lab.class_name, (int(beam_of[mask].min()), int(bins[mask].min()),
                                                    int(beam_of[mask].max()) + 1, int(bins[mask].max()) + 1)))
         return tuple(out)
 

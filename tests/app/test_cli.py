@@ -119,7 +119,7 @@ def test_connect_unknown_mode_name_is_a_bad_argument():
 
 
 def test_sim_command_runs_and_stops():
-    proc = hullwatch("sim", "--tcp", "0", "--udp", "none", "--duration", "2", timeout=30)
+    proc = hullwatch("sim", "--tcp", "0", "--udp", "none", "--no-sensors", "--duration", "2", timeout=30)
     assert proc.returncode == 0, proc.stderr
     assert "simulator on TCP 127.0.0.1:" in proc.stderr
     assert "MANUAL" in proc.stderr
@@ -130,7 +130,8 @@ def test_sim_port_in_use():
     holder.bind(("127.0.0.1", 0))
     holder.listen()
     try:
-        proc = hullwatch("sim", "--tcp", str(holder.getsockname()[1]), "--udp", "none", "--duration", "1")
+        proc = hullwatch("sim", "--tcp", str(holder.getsockname()[1]), "--udp", "none", "--no-sensors",
+                         "--duration", "1")
     finally:
         holder.close()
     assert proc.returncode == 1
@@ -139,8 +140,70 @@ def test_sim_port_in_use():
 
 @pytest.mark.timeout(120)
 def test_default_command_runs_the_station_on_the_embedded_world():
-    proc = hullwatch("--duration", "4", timeout=100)
+    import re
+
+    proc = hullwatch("--duration", "6", timeout=100)
     assert proc.returncode == 0, proc.stderr
     assert "embedded world" in proc.stderr
+    assert "camera: H.264 RTP/UDP" in proc.stderr and "multibeam: Oculus protocol" in proc.stderr
     assert "step: holding" in proc.stderr
     assert proc.stdout.count("depth") >= 3
+    # the station decodes the vehicle's video and reads its sonar, which sees the hull 5 m ahead
+    fps = [float(v) for v in re.findall(r"video ([0-9.]+) fps 640x480", proc.stdout)]
+    assert fps and max(fps) > 1.0, proc.stdout
+    echoes = [float(v) for v in re.findall(r"echo ([0-9.]+) m", proc.stdout)]
+    assert echoes and abs(echoes[-1] - 5.0) < 1.0, proc.stdout
+
+
+@pytest.mark.timeout(120)
+def test_sim_serves_camera_and_sonars_to_the_station(tmp_path):
+    """`hullwatch sim` as a process; the station's own readers take what it serves."""
+    import re
+    import time
+
+    from sim.scenario import save_scenario
+    from sim.embedded_world import build_world
+    from vision.sonar.oculus_client import OculusClient
+    from vision.sonar.ping360_client import Ping360Client
+    from vision.video.source import VideoSource
+
+    scenario = tmp_path / "berth.scenario.json"
+    save_scenario(build_world(seed=4).scenario, scenario)
+    with VideoSource("udp://127.0.0.1:0") as video:
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "sim", "--tcp", "0", "--udp", "none",
+                                 "--scenario", str(scenario), "--video", f"127.0.0.1:{video.local_port}",
+                                 "--oculus-port", "0", "--ping360-port", "0", "--duration", "20"],
+                                cwd=REPO, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            lines, ports = [], {}
+            deadline = time.monotonic() + 60
+            while len(ports) < 2 and time.monotonic() < deadline:
+                line = proc.stderr.readline()
+                if not line:
+                    break
+                lines.append(line)
+                if m := re.search(r"Oculus protocol on TCP 127\.0\.0\.1:(\d+)", line):
+                    ports["oculus"] = int(m.group(1))
+                if m := re.search(r"Ping360 ping protocol on UDP 127\.0\.0\.1:(\d+)", line):
+                    ports["ping360"] = int(m.group(1))
+            assert len(ports) == 2, "".join(lines)
+            assert any("scenario berth.scenario.json (seed 4" in ln for ln in lines), "".join(lines)
+            assert video.read(timeout_s=10.0).image.shape == (480, 640, 3)
+            with OculusClient("127.0.0.1", ports["oculus"], range_m=10.0) as sonar:
+                assert sonar.read(timeout_s=10.0).range_m == pytest.approx(10.0)
+            with Ping360Client("127.0.0.1", ports["ping360"]) as ping360:
+                ping360.configure(range_m=10.0, number_of_samples=400)
+                assert ping360.scan(0, 4, 2).intensities.shape == (3, 400)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+            proc.stderr.close()
+
+
+def test_sim_refuses_a_broken_scenario_in_one_line(tmp_path):
+    bad = tmp_path / "bad.scenario.json"
+    bad.write_text('{"format": "hullwatch-scenario", "version": 9}')
+    proc = hullwatch("sim", "--tcp", "0", "--udp", "none", "--scenario", str(bad), "--duration", "1")
+    assert proc.returncode == 1
+    assert "version" in _one_line_error(proc)

@@ -96,9 +96,9 @@ def test_plan_warns_when_the_quay_gap_is_too_narrow(tmp_path):
 @needs_hulls
 def test_sim_with_a_hull_measures_to_it(tmp_path):
     proc = hullwatch("sim", "--tcp", "0", "--udp", "none", "--hull", str(HULLS / "DTC-scaled.stl.gz"),
-                     "--duration", "1.5", timeout=60)
+                     "--no-sensors", "--duration", "1.5", timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert "bow north, starboard side 5 m east of the vehicle" in proc.stderr
+    assert "bow east, starboard side 5 m ahead (north) of the vehicle" in proc.stderr
 
 
 def test_hull_axis_override(tmp_path):

@@ -12,7 +12,7 @@ from tests.hull.shapes import box_mesh
 BOX = box_mesh(40.0, 10.0, 8.0, n=8)
 BAG = PlantedObject("bag", "duffel_bag", (20.0, 5.2, 4.0), (0.0, 1.0, 0.0), (1.0, 0.0, 0.0), (0.8, 0.4, 0.4),
                     "hull", (0.2, 0.3, 0.8), 0.9)
-CFG = CameraConfig(width=320, height=240)
+CFG = CameraConfig(width=320, height=240, auto_exposure=False)  # image formation, ungained
 POSE = ((20.3, 7.5, 4.2), (0.0, -1.0, 0.0), (0.0, 0.0, 1.0))
 
 
@@ -58,3 +58,24 @@ def test_an_object_round_the_hull_is_not_seen():
                            (0.5, 0.3, 0.3), "hull", (0.5, 0.5, 0.5), 0.9)
     frame = CameraScene(BOX, [hidden]).render(*POSE, CFG, np.random.default_rng(0))
     assert frame.boxes == () and not frame.object_ids.any()
+
+
+def test_auto_exposure_keeps_close_views_unclipped_and_lifts_far_ones():
+    """Bright lamps at 0.6 m burn a fixed-exposure image white; the metered one keeps
+    detail, and a far view under weak lamps is brought up to a usable level."""
+    import dataclasses
+
+    cam = CameraScene(BOX, [BAG], attenuation_per_m=0.35)
+    near = ((20.3, 6.0, 4.2), (0.0, -1.0, 0.0), (0.0, 0.0, 1.0))
+    far = ((20.3, 10.0, 4.2), (0.0, -1.0, 0.0), (0.0, 0.0, 1.0))
+    metered = dataclasses.replace(CFG, auto_exposure=True)
+
+    def render(pose, cfg, power):
+        return cam.render(*pose, dataclasses.replace(cfg, light_power=power, daylight=0.0),
+                          np.random.default_rng(1)).image
+
+    assert (render(near, CFG, 200.0) >= 250).mean() > 0.2
+    assert (render(near, metered, 200.0) >= 250).mean() < 0.05
+    dim, lifted = render(far, CFG, 2.0), render(far, metered, 2.0)
+    assert lifted.mean() > 2 * dim.mean()
+    assert 30 < lifted.mean() < 140

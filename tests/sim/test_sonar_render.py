@@ -2,6 +2,8 @@
 acoustic shadows; same seed, same image."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -55,3 +57,29 @@ def test_a_hidden_object_gets_no_box():
                            (0.5, 0.3, 0.3), "hull", (0.5, 0.5, 0.5), 0.9)
     frame = _looking_at_port_side(SonarScene(BOX, [hidden]))
     assert frame.boxes_polar == ()
+
+
+def _wall_energy(tvg: bool, distance: float) -> float:
+    """The hull echo integrated over range, over the centre beams (no noise floor)."""
+    cfg = dataclasses.replace(CFG, tvg=tvg, noise_level=0.0)
+    frame = SonarScene(BOX).render((20.0, 5.0 + distance, 4.0), (0.0, -1.0, 0.0), (0.0, 0.0, 1.0), cfg,
+                                   np.random.default_rng(1))
+    near = np.abs(cfg.bin_ranges_m() - distance - 0.1) < 0.4
+    return float(frame.intensities[near, cfg.beams // 2 - 10:cfg.beams // 2 + 10].astype(float).sum())
+
+
+def test_tvg_makes_far_returns_comparable_to_near_ones():
+    with_tvg = _wall_energy(True, 8.0) / _wall_energy(True, 2.0)
+    without = _wall_energy(False, 8.0) / _wall_energy(False, 2.0)
+    assert 0.6 < with_tvg < 1.6
+    assert without < 0.15  # spreading and absorption: (2/8)^2 and 2.4 dB
+
+
+def test_tvg_gain_follows_its_settings():
+    cfg = MultibeamConfig(range_bins=100, min_range_m=0.5, max_range_m=40.0, absorption_db_per_m=0.2)
+    gain_db = 10 * np.log10(cfg.tvg_gain())
+    r = cfg.bin_ranges_m()
+    assert gain_db == pytest.approx(np.minimum(20 * np.log10(r) + 0.4 * r, cfg.tvg_max_db))
+    assert (dataclasses.replace(cfg, tvg=False).tvg_gain() == 1.0).all()
+    with pytest.raises(ValueError, match="min_range_m"):
+        MultibeamConfig(min_range_m=5.0, max_range_m=2.0)

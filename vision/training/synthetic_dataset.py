@@ -1,0 +1,511 @@
+"""Synthetic YOLO data sets rendered from the embedded world (`hullwatch dataset`).
+
+What is randomised (domain randomisation), and at which level:
+* per hull (the split unit): hull family and main dimensions, block coefficient, bulb,
+  transom, skeg (parametric hulls, with their niche areas); draft at the berth, water
+  depth, berth side, quay gap, heading; the sonar's mount tilt.
+* per scenario (several per hull, each a `generate_scenario` seed): water (clear,
+  moderate, turbid), how many containers, anomalies and distractors, and through the seed
+  their kinds, sizes, colours and poses.
+* per image: what to look at (a planted object most of the time, a niche area, a random
+  spot of the wetted hull, a distractor for the empty images), standoff (camera 0.5-4 m,
+  capped where turbid water leaves no signal; sonar 1-15 m), incidence angle (a share of
+  grazing views), azimuth, aim offset, vehicle roll/pitch/yaw and camera tilt; camera lens
+  field of view, light power, exposure, daylight, blur, noise, JPEG quality, marine snow;
+  sonar beams (256/512), range scale, gain, noise.
+
+Images look at objects most of the time because that is what a detector must learn; a
+fixed share (`negative_fraction`) are views chosen to hold no labelled object, because a
+detector that never saw an empty hull raises false alarms.
+
+Splits are by hull: every image of a hull (all its scenarios and views) lands in one of
+train/val/test, so near-identical views never straddle train and test.
+
+Determinism: everything is drawn from numpy generators seeded from (seed, kind, hull,
+scenario or image index), and images are written as PNG with a fixed compression level.
+PNG, not JPEG: the camera renderer already applies the video link's JPEG compression, and
+a lossless file keeps exactly those pixels (no second, different lossy pass, and pixels
+that do not depend on the JPEG library's version); the same seed gives the same bytes.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from vision.classes import CLASS_ID, CLASSES
+
+from .dataset_card import generator_identity, write_card
+from .view_sampling import aim, offset_aim, place_sensor
+from .yolo_layout import (SPLITS, count_labels, data_yaml_text, label_line, make_split_dirs, split_counts,
+                          staged_dataset_dir)
+
+KINDS = ("camera", "sonar")
+GENERATOR_VERSION = 1
+MIN_IMAGES = 3  # one hull for each of train, val and test
+MAX_IMAGES = 1_000_000
+PNG_COMPRESSION = 3  # fixed: part of what makes the bytes reproducible
+DEFAULT_SIZE = {"camera": (640, 480), "sonar": (640, 360)}  # sonar: the Cartesian fan image
+IMAGES_PER_HULL = {"camera": 12, "sonar": 40}  # sonar renders are cheap next to a hull build
+VIEWS_PER_SCENARIO = {"camera": 12, "sonar": 20}  # a World build (~0.7 s) is worth many views
+STANDOFF_M = {"camera": (0.5, 4.0), "sonar": (1.0, 15.0)}
+GRAZING_FRACTION = 0.3
+NEGATIVE_FRACTION = 0.1
+ROLE_WEIGHTS = {"object": 0.65, "niche": 0.15, "hull": 0.20}
+WATER_WEIGHTS = {"clear": 0.3, "moderate": 0.45, "turbid": 0.25}
+# the lit object keeps at least this share of its signal over the out-and-back path:
+# exp(-2 c d) >= 2% caps a turbid-water standoff at ~2.2 m (labels of invisible objects
+# would teach the detector to hallucinate)
+CAMERA_MIN_SIGNAL = 0.02
+REFERENCE_STANDOFF_M, REFERENCE_LIGHT_POWER = 2.0, 25.0  # the renderer's default lamps suit ~2 m
+ATTEMPTS = 4  # poses tried per image before taking what the last one saw
+_KIND_CODE = {"camera": 1, "sonar": 2}
+
+# family -> length (m), L/B, B/T, D/T, block coefficient, P(bulbous bow), P(transom), P(skeg)
+HULL_FAMILIES: dict[str, dict] = {
+    "tanker_bulker": dict(length_m=(90, 200), l_over_b=(5.5, 7.0), b_over_t=(2.3, 3.0), d_over_t=(1.3, 1.5),
+                          cb=(0.78, 0.86), bulb=0.9, transom=0.9, skeg=0.5),
+    "container_cargo": dict(length_m=(70, 200), l_over_b=(6.0, 7.5), b_over_t=(2.4, 3.2), d_over_t=(1.4, 1.8),
+                            cb=(0.62, 0.75), bulb=0.8, transom=1.0, skeg=0.5),
+    "ferry_roro": dict(length_m=(40, 120), l_over_b=(5.0, 6.5), b_over_t=(3.0, 4.5), d_over_t=(1.6, 2.2),
+                       cb=(0.52, 0.65), bulb=0.5, transom=1.0, skeg=0.6),
+    "workboat_tug": dict(length_m=(18, 40), l_over_b=(2.8, 4.0), b_over_t=(2.2, 3.2), d_over_t=(1.3, 1.7),
+                         cb=(0.45, 0.60), bulb=0.0, transom=0.6, skeg=0.8),
+}
+LICENCE_NOTE = ("Synthetic: every image was rendered by HullWatch's simulator (sim/) from parametric hulls and "
+                "random scenarios; no photographs or third-party data are in it. HullWatch is free software under "
+                "AGPL-3.0-or-later; keep this card with the data set so its origin and generator stay known.")
+MIN_CONTRAST = 6.0  # grey levels (of 255): a few times the sensor noise averaged over a box
+HONESTY = ("Rendered, not recorded: a ray-cast hull with simple materials, boxes and cylinders for planted "
+           "objects, a physically motivated but simplified water model (camera) and a first-hit echo model "
+           "(sonar). Good for pre-training and for testing the pipeline; a detector trained only on it must be "
+           "checked on real footage before its scores mean anything at the quay. Hull paint colour is not varied "
+           "(the world does not expose it).")
+
+
+class SyntheticDatasetError(ValueError):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class SyntheticSpec:
+    kind: str
+    n: int
+    seed: int = 0
+    image_size: tuple[int, int] | None = None  # (width, height); default by kind
+    negative_fraction: float = NEGATIVE_FRACTION
+    images_per_hull: int | None = None
+
+    def validate(self) -> None:
+        if self.kind not in KINDS:
+            raise SyntheticDatasetError(f"kind: one of {', '.join(KINDS)}, got {self.kind!r}")
+        if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or not MIN_IMAGES <= self.n <= MAX_IMAGES:
+            raise SyntheticDatasetError(f"n: the number of images must be a whole number from {MIN_IMAGES} "
+                                        f"(one per split) to {MAX_IMAGES:,}, got {self.n!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise SyntheticDatasetError(f"seed: a whole number >= 0, got {self.seed!r}")
+        if not 0.0 <= self.negative_fraction <= 0.9:
+            raise SyntheticDatasetError(f"negative_fraction: 0..0.9, got {self.negative_fraction!r}")
+        w, h = self.size
+        if not (32 <= w <= 4096 and 32 <= h <= 4096):
+            raise SyntheticDatasetError(f"image size: width and height 32..4096 pixels, got {w}x{h}")
+        if self.images_per_hull is not None and self.images_per_hull < 1:
+            raise SyntheticDatasetError(f"images_per_hull: at least 1, got {self.images_per_hull!r}")
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return tuple(int(v) for v in (self.image_size or DEFAULT_SIZE[self.kind]))  # type: ignore[return-value]
+
+    @property
+    def per_hull(self) -> int:
+        # at least 3 hulls: one for each split
+        return max(1, min(self.images_per_hull or IMAGES_PER_HULL[self.kind], self.n // 3))
+
+
+@dataclasses.dataclass(frozen=True)
+class HullPlan:
+    index: int
+    split: str
+    first_image: int
+    n_images: int
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Sample:
+    """One rendered image with its labels; `frame` is the renderer's own output (its
+    boxes are the ground truth the labels come from), `fan` the sonar's FanImage."""
+
+    index: int
+    split: str
+    hull: int
+    image: np.ndarray
+    labels: tuple  # (class_id, (x0, y0, x1, y1) pixels, object name)
+    record: dict
+    frame: object
+    fan: object = None
+
+
+def _seed(spec: SyntheticSpec, *keys: int) -> int:
+    return int(np.random.SeedSequence([int(spec.seed), _KIND_CODE[spec.kind], *keys]).generate_state(1)[0])
+
+
+def _rng(spec: SyntheticSpec, *keys: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([int(spec.seed), _KIND_CODE[spec.kind], *keys]))
+
+
+def plan_hulls(spec: SyntheticSpec) -> list[HullPlan]:
+    """Which images each hull renders and which split it belongs to (seeded, by hull)."""
+    per = spec.per_hull
+    n_hulls = math.ceil(spec.n / per)
+    counts = split_counts(n_hulls)
+    order = _rng(spec, 0xA11).permutation(n_hulls)
+    split_of = {}
+    pos = 0
+    for split in SPLITS:
+        for h in order[pos:pos + counts[split]]:
+            split_of[int(h)] = split
+        pos += counts[split]
+    return [HullPlan(h, split_of[h], h * per, min(per, spec.n - h * per)) for h in range(n_hulls)]
+
+
+def negative_images(spec: SyntheticSpec) -> frozenset[int]:
+    k = round(spec.negative_fraction * spec.n)
+    return frozenset(int(i) for i in _rng(spec, 0xE6).choice(spec.n, size=k, replace=False))
+
+
+# ---- hulls and scenarios -----------------------------------------------------------------
+def draw_hull(rng: np.random.Generator):
+    """(family, HullDimensions, Placement) of one randomised vessel at its berth."""
+    from hull.parametric import HullDimensions
+    from hull.placement import Placement
+
+    family = list(HULL_FAMILIES)[int(rng.integers(len(HULL_FAMILIES)))]
+    f = HULL_FAMILIES[family]
+    u = lambda lo_hi: float(rng.uniform(*lo_hi))  # noqa: E731
+    length = u(f["length_m"])
+    beam = length / u(f["l_over_b"])
+    draft = beam / u(f["b_over_t"])
+    depth = min(draft * u(f["d_over_t"]), 0.8 * beam + draft - 0.01)
+    dims = HullDimensions(length_m=round(length, 2), beam_m=round(beam, 2), draft_m=round(draft, 2),
+                          depth_m=round(depth, 2), block_coefficient=round(u(f["cb"]), 3),
+                          bulbous_bow=bool(rng.random() < f["bulb"]), transom=bool(rng.random() < f["transom"]),
+                          skeg=bool(rng.random() < f["skeg"]))
+    berth_draft = round(dims.draft_m * u((0.75, 1.0)), 2)
+    placement = Placement(origin_lat_deg=None, origin_lon_deg=None, heading_deg=round(u((0.0, 359.9)), 1),
+                          draft_m=berth_draft, berth_side=("port", "starboard")[int(rng.integers(2))],
+                          quay_gap_m=round(u((1.5, 6.0)), 2), water_depth_m=round(berth_draft + u((1.5, 10.0)), 2))
+    return family, dims, placement
+
+
+class _HullContext:
+    """A built hull and what views need from it, shared by its scenarios."""
+
+    def __init__(self, model, placement):
+        self.model = model
+        self.placement = placement
+        wet = model.wetted(placement.draft_m).mesh
+        areas = wet.face_areas()
+        self.wet_centers, self.wet_normals = wet.face_centers(), wet.face_normals()
+        self.wet_prob = areas / areas.sum()
+        self.quay = placement.quay_plane_h(model.beam_m / 2)
+        self.niches = tuple(model.niche_areas)
+
+
+@dataclasses.dataclass
+class _ScenarioContext:
+    hull: _HullContext
+    world: object
+    water: str
+    attenuation_per_m: float
+    sonar_tilt_deg: float
+    labelled: tuple  # planted objects with a class in CLASSES
+    distractors: tuple
+
+
+# ---- one view -----------------------------------------------------------------------------
+def _config(cls, values: dict):
+    """A renderer config from the values this version of the renderer knows (the sim's
+    configs grow fields; the card records what was applied)."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    applied = {k: v for k, v in values.items() if k in known}
+    return cls(**applied), applied
+
+
+def _choose_target(ctx: _ScenarioContext, role: str, rng: np.random.Generator):
+    """(target kind, name, point, normal) for a view of this role."""
+    h = ctx.hull
+    if role == "object" and ctx.labelled:
+        o = ctx.labelled[int(rng.integers(len(ctx.labelled)))]
+        return "object", o.name, np.asarray(o.center_h), np.asarray(o.normal_h)
+    if role == "niche" and h.niches:
+        a = h.niches[int(rng.integers(len(h.niches)))]
+        n = np.asarray(a.normal_h, float)
+        if a.side == "centreline" and rng.random() < 0.5:
+            n = -n  # rudder, tunnels: seen from either side
+        return "niche", a.name, np.asarray(a.center_h, float), n
+    if role == "negative" and ctx.distractors and rng.random() < 0.4:
+        o = ctx.distractors[int(rng.integers(len(ctx.distractors)))]
+        return "distractor", o.name, np.asarray(o.center_h), np.asarray(o.normal_h)
+    i = int(rng.choice(len(h.wet_prob), p=h.wet_prob))
+    return "hull", f"hull face {i}", h.wet_centers[i], h.wet_normals[i]
+
+
+def _camera_settings(spec: SyntheticSpec, standoff_m: float, rng: np.random.Generator) -> dict:
+    w, h = spec.size
+    # the pilot dims the lamps close to the hull: lamp light on the target falls as 1/d^2, so
+    # a fixed power burns out every close view; the power follows d^2 within a factor of 2
+    light = REFERENCE_LIGHT_POWER * (standoff_m / REFERENCE_STANDOFF_M) ** 2 \
+        * math.exp(rng.uniform(math.log(0.5), math.log(2.0)))
+    return {"width": w, "height": h, "hfov_deg": round(float(rng.uniform(70.0, 90.0)), 2),
+            "light_power": round(float(np.clip(light, 2.0, 80.0)), 2),
+            "exposure": round(float(rng.uniform(0.7, 1.3)), 3), "daylight": round(float(rng.uniform(0.0, 1.0)), 3),
+            "blur_sigma_px": round(float(rng.uniform(0.3, 1.4)), 3),
+            "noise_sigma": round(float(rng.uniform(0.006, 0.025)), 4),
+            "jpeg_quality": int(rng.integers(60, 96)), "marine_snow_per_frame": int(rng.integers(0, 300))}
+
+
+def _sonar_settings(standoff_m: float, rng: np.random.Generator) -> dict:
+    # the operator picks a range scale that holds the target, with room behind it, and a gain
+    # (at gain 1 this renderer's echoes sit in the bottom fifth of the 8-bit scale)
+    max_range = float(np.clip(standoff_m * rng.uniform(1.2, 2.2), 3.0, 30.0))
+    return {"beams": int((256, 512)[int(rng.integers(2))]), "max_range_m": round(max_range, 2),
+            "gain": round(float(math.exp(rng.uniform(0.0, math.log(5.0)))), 3), "noise_level": round(float(rng.uniform(0.01, 0.05)), 4)}
+
+
+def _render(spec: SyntheticSpec, ctx: _ScenarioContext, role: str, rng: np.random.Generator):
+    """(image, labels, frame, fan, record) of one view, or None when no pose was found."""
+    from sim.camera_render import CameraConfig
+    from sim.sonar_render import MultibeamConfig
+
+    h = ctx.hull
+    world = ctx.world
+    target_kind, target_name, p, n = _choose_target(ctx, role, rng)
+    lo, hi = STANDOFF_M[spec.kind]
+    if spec.kind == "camera":
+        hi = min(hi, max(lo + 0.5, math.log(1 / CAMERA_MIN_SIGNAL) / (2 * ctx.attenuation_per_m)))
+    placed = place_sensor(h.model.queries, h.placement, p, n, (lo, hi), GRAZING_FRACTION, rng, quay=h.quay)
+    if placed is None:
+        return None
+    pos, standoff, incidence = placed
+    if spec.kind == "camera":
+        settings = _camera_settings(spec, standoff, rng)
+        half_h = math.radians(settings["hfov_deg"]) / 2
+        half_v = math.atan(math.tan(half_h) * spec.size[1] / spec.size[0])
+        aim_pt = offset_aim(pos, p, rng, (0.6 * half_h, 0.6 * half_v))
+        geo = aim(pos, aim_pt, h.placement, rng, kind="camera")
+    else:
+        settings = _sonar_settings(standoff, rng)
+        aim_pt = offset_aim(pos, p, rng, (math.radians(45.0), math.radians(6.0)))
+        geo = aim(pos, aim_pt, h.placement, rng, kind="sonar", sonar_tilt_deg=ctx.sonar_tilt_deg)
+    pose = world.sensor_pose(h.placement.h_to_ned(pos), tuple(math.radians(a) for a in
+                                                              (geo.roll_deg, geo.pitch_deg, geo.yaw_deg)), geo.tilt_deg)
+    fan = None
+    if spec.kind == "camera":
+        cfg, applied = _config(CameraConfig, settings)
+        frame = world.render_camera(pose, cfg, rng, class_of=lambda c: CLASS_ID.get(c, -1))
+        image = frame.image
+        width, height = image.shape[1], image.shape[0]
+        boxes = [(name, cls, tuple(float(v) for v in box)) for name, cls, box in frame.boxes]
+    else:
+        cfg, applied = _config(MultibeamConfig, settings)
+        frame = world.render_sonar(pose, cfg, rng)
+        fan, pad = _fan_of(frame, spec.size)
+        image = fan.image
+        width, height = fan.width_px, fan.height_px
+        # a bin's echo is drawn centred on its row: bins r0..r1-1 cover rows r0-0.5..r1-0.5
+        boxes = [(name, cls, fan.polar_box_to_fan((b0 - 0.5, r0 + pad - 0.5, b1 - 0.5, r1 + pad - 0.5)))
+                 for name, cls, (b0, r0, b1, r1) in frame.boxes_polar]
+    labels = []
+    unseen = []
+    for name, cls, box in boxes:
+        if cls in CLASS_ID and label_line(CLASS_ID[cls], box, width, height) is not None:
+            if spec.kind == "camera" and box_contrast(image, frame.class_ids, CLASS_ID[cls], box) < MIN_CONTRAST:
+                unseen.append(name)  # in view geometrically, but lost in the dark or the haze
+                continue
+            labels.append((CLASS_ID[cls], box, name))
+    record = {"role": role, "target": target_name, "target_kind": target_kind,
+              "standoff_m": round(standoff, 3), "incidence_deg": round(incidence, 2),
+              "position_h": [round(float(v), 3) for v in pos],
+              "vehicle": {"roll_deg": round(geo.roll_deg, 2), "pitch_deg": round(geo.pitch_deg, 2),
+                          "yaw_deg": round(geo.yaw_deg, 2)},
+              "tilt_deg": round(geo.tilt_deg, 2), "sensor": applied, "unlabelled_too_faint": unseen}
+    return image, tuple(labels), frame, fan, record
+
+
+def box_contrast(image: np.ndarray, class_ids: np.ndarray, cid: int, box) -> float:
+    """Grey-level difference between an object's own pixels and a ring of other pixels
+    around its box. A label on something no one could see in the image teaches a detector
+    to hallucinate, so a camera label needs this to reach MIN_CONTRAST."""
+    h, w = class_ids.shape
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    mx, my = max(2, (x1 - x0) // 4), max(2, (y1 - y0) // 4)
+    xa, ya, xb, yb = max(0, x0 - mx), max(0, y0 - my), min(w, x1 + mx), min(h, y1 + my)
+    grey = image[ya:yb, xa:xb].astype(np.float32) @ np.array([0.114, 0.587, 0.299], np.float32)
+    own = class_ids[ya:yb, xa:xb] == cid
+    inside = np.zeros_like(own)
+    inside[y0 - ya:y1 - ya, x0 - xa:x1 - xa] = True
+    ring = ~own & ~inside
+    if not own.any() or not ring.any():
+        return float("inf")  # the object fills the view: its edges are out of frame, not faint
+    return float(abs(grey[own].mean() - grey[ring].mean()))
+
+
+def _fan_of(frame, size):
+    """The station's view of a ping: Oculus-style polar image (range 0 at row 0, bearings to
+    0.01 deg as the wire format carries them) -> Cartesian fan. Returns (fan, rows of padding)."""
+    from vision.sonar.fan import fan_image
+    from vision.sonar.oculus import SonarPing
+
+    res = float(frame.range_resolution_m)
+    pad = int(round(frame.min_range_m / res))
+    img = np.asarray(frame.intensities, np.uint8)
+    if pad:
+        img = np.vstack([np.zeros((pad, img.shape[1]), np.uint8), img])
+    bearings = np.round(np.asarray(frame.bearings_deg, float) * 100) / 100
+    ping = SonarPing(ping_id=0, frequency_hz=1.2e6, range_m=img.shape[0] * res, range_resolution_m=res,
+                     speed_of_sound_m_s=1500.0, gain_percent=50.0, bearings_deg=bearings, intensities=img)
+    return fan_image(ping, width_px=size[0], height_px=size[1]), pad
+
+
+# ---- the data set -------------------------------------------------------------------------
+class SyntheticRenderer:
+    """Renders a spec's images in order (`samples()`), building each hull once for all its
+    scenarios and views; `hulls` fills with what was built, for the card."""
+
+    def __init__(self, spec: SyntheticSpec):
+        spec.validate()
+        self.spec = spec
+        self.plan = plan_hulls(spec)
+        self.negatives = negative_images(spec)
+        self.hulls: list[dict] = []
+
+    def samples(self) -> Iterator[Sample]:
+        for hp in self.plan:
+            yield from self._hull_samples(hp)
+
+    def _hull_samples(self, hp: HullPlan) -> Iterator[Sample]:
+        from hull.model import HullModel
+        from sim.scenario import WATER, generate_scenario
+        from sim.world import World
+
+        spec = self.spec
+        rng = _rng(spec, 1, hp.index)
+        family, dims, placement = draw_hull(rng)
+        model = HullModel.parametric_hull(dims)
+        hctx = _HullContext(model, placement)
+        hull_rec = {"index": hp.index, "split": hp.split, "family": family, "dims": dataclasses.asdict(dims),
+                    "placement": {k: placement.to_dict()[k] for k in ("draft_m", "water_depth_m", "berth_side",
+                                                                      "quay_gap_m", "heading_deg")},
+                    "images": hp.n_images, "scenarios": []}
+        self.hulls.append(hull_rec)
+        vps = VIEWS_PER_SCENARIO[spec.kind]
+        for s in range(math.ceil(hp.n_images / vps)):
+            srng = _rng(spec, 2, hp.index, s)
+            water = str(srng.choice(list(WATER_WEIGHTS), p=list(WATER_WEIGHTS.values())))
+            scen_seed = _seed(spec, 3, hp.index, s)
+            counts = {"containers": int(srng.integers(1, 5)), "anomalies": int(srng.integers(0, 3)),
+                      "distractors": int(srng.integers(1, 7))}
+            scenario = generate_scenario(model, placement, seed=scen_seed, water=water,
+                                         vessel_name=f"synthetic {family} {hp.index}", **counts)
+            tilt = round(float(srng.uniform(5.0, 20.0)), 2)
+            world = World.from_scenario(scenario, model, sonar_tilt_deg=tilt)
+            objs = scenario.objects
+            ctx = _ScenarioContext(hctx, world, water, WATER[water], tilt,
+                                   tuple(o for o in objs if o.class_name in CLASS_ID),
+                                   tuple(o for o in objs if o.class_name is None))
+            hull_rec["scenarios"].append({"seed": scen_seed, "water": water, **counts, "sonar_tilt_deg": tilt,
+                                          "objects": dict(sorted(Counter(o.kind for o in objs).items()))})
+            first = hp.first_image + s * vps
+            for index in range(first, min(first + vps, hp.first_image + hp.n_images)):
+                yield self._image(hp, s, scen_seed, ctx, index)
+
+    def _image(self, hp: HullPlan, s: int, scen_seed: int, ctx: _ScenarioContext, index: int) -> Sample:
+        spec = self.spec
+        rng = _rng(spec, 4, index)
+        if index in self.negatives:
+            role = "negative"
+        else:
+            roles = list(ROLE_WEIGHTS)
+            role = roles[int(rng.choice(len(roles), p=list(ROLE_WEIGHTS.values())))]
+        result, tries = None, 0
+        for tries in range(1, ATTEMPTS + 1):
+            # when no pose was found at all, the last try looks at the wetted hull (always
+            # reachable from the water)
+            last_resort = tries == ATTEMPTS and result is None and role in ("object", "niche")
+            got = _render(spec, ctx, "hull" if last_resort else role, rng)
+            if got is None:
+                continue
+            result = got
+            has_labels = bool(got[1])
+            if (role == "negative" and not has_labels) or (role != "negative" and (has_labels or role != "object")):
+                break
+        if result is None:
+            raise SyntheticDatasetError(f"image {index}: found no sensor pose in the water near hull {hp.index}; "
+                                        f"this is a bug in the view sampler, please report it with the seed")
+        image, labels, frame, fan, record = result
+        name = f"{spec.kind}_h{hp.index:04d}_{index:06d}.png"
+        record = {"image": f"images/{hp.split}/{name}", "split": hp.split, "hull": hp.index, "scenario": s,
+                  "scenario_seed": scen_seed, "water": ctx.water, "tries": tries, **record,
+                  "labels": [{"class": CLASSES[c], "name": nm, "xyxy": [round(float(v), 2) for v in box]}
+                             for c, box, nm in labels]}
+        return Sample(index, hp.split, hp.index, image, labels, record, frame, fan)
+
+
+def parameters(spec: SyntheticSpec) -> dict:
+    return {"kind": spec.kind, "n": spec.n, "seed": spec.seed, "image_size": list(spec.size),
+            "images_per_hull": spec.per_hull, "views_per_scenario": VIEWS_PER_SCENARIO[spec.kind],
+            "negative_fraction": spec.negative_fraction, "view_roles": ROLE_WEIGHTS,
+            "standoff_m": list(STANDOFF_M[spec.kind]), "grazing_fraction": GRAZING_FRACTION,
+            "grazing_incidence_deg": [60, 82], "camera_min_signal": CAMERA_MIN_SIGNAL if spec.kind == "camera" else None,
+            "water": WATER_WEIGHTS, "hull_families": HULL_FAMILIES,
+            "scenario_objects": {"containers": [1, 4], "anomalies": [0, 2], "distractors": [1, 6]},
+            "pose_attempts_per_image": ATTEMPTS, "png_compression": PNG_COMPRESSION}
+
+
+def build_synthetic_dataset(spec: SyntheticSpec, out_dir, *, force: bool = False,
+                            progress: Callable[[int, int], None] | None = None) -> dict:
+    """Render the data set into out_dir (atomically: a temp folder renamed at the end) and
+    return its card."""
+    import cv2
+
+    renderer = SyntheticRenderer(spec)  # validates before anything touches the disk
+    with staged_dataset_dir(Path(out_dir), force=force) as tmp:
+        make_split_dirs(tmp)
+        records = []
+        for done, sample in enumerate(renderer.samples(), start=1):
+            ok, png = cv2.imencode(".png", sample.image, [cv2.IMWRITE_PNG_COMPRESSION, PNG_COMPRESSION])
+            if not ok:
+                raise SyntheticDatasetError(f"image {sample.index}: PNG encoding failed")
+            img_path = tmp / sample.record["image"]
+            img_path.write_bytes(png.tobytes())
+            h, w = sample.image.shape[:2]
+            lines = [label_line(c, box, w, h) for c, box, _ in sample.labels]
+            (tmp / "labels" / sample.split / (img_path.stem + ".txt")).write_text(
+                "".join(ln + "\n" for ln in lines))
+            records.append(sample.record)
+            if progress:
+                progress(done, spec.n)
+        (tmp / "index.jsonl").write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+        (tmp / "data.yaml").write_text(data_yaml_text())
+        frames, labels, empty = count_labels(tmp)  # from the files themselves: the card cannot disagree
+        card = {
+            "format": "hullwatch-dataset-card", "version": 1, "title": f"HullWatch synthetic {spec.kind} data set",
+            "summary": f"{spec.n} {spec.kind} images rendered from {len(renderer.hulls)} randomised parametric "
+                       f"hulls, YOLO layout, classes in vision.classes order.",
+            "kind": spec.kind, "source": "synthetic", "seed": spec.seed,
+            "generator": {"module": __name__, "generator_version": GENERATOR_VERSION, **generator_identity()},
+            "image_format": f"PNG, lossless, compression level {PNG_COMPRESSION}, "
+                            f"{spec.size[0]}x{spec.size[1]}, {'BGR' if spec.kind == 'camera' else 'grey fan'}",
+            "split": "by hull: all scenarios and views of one hull are in one split (about 70/15/15 of the hulls)",
+            "frames": frames, "labels": labels, "empty_images": empty,
+            "classes": list(CLASSES), "parameters": parameters(spec), "hulls": renderer.hulls,
+            "honesty": HONESTY, "licence": LICENCE_NOTE,
+        }
+        card = json.loads(json.dumps(card))  # what card.json holds (lists, not tuples)
+        write_card(tmp, card)
+    return card
