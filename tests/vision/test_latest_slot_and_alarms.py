@@ -1,0 +1,67 @@
+"""The latest-frame slot under a fast producer, and alarms from confirmed tracks."""
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from vision.alarms import AlarmBook
+from vision.classes import CLASSES
+from vision.detections import Detections
+from vision.latest_slot import LatestSlot, SlotClosed
+from vision.tracking import ByteTracker
+
+
+def test_slow_consumer_gets_the_newest_item_and_drops_are_counted():
+    slot = LatestSlot()
+    got = []
+
+    def consumer():
+        while True:
+            try:
+                item = slot.take(timeout_s=1.0)
+            except SlotClosed:
+                return
+            if item is not None:
+                got.append(item)
+                time.sleep(0.02)  # slower than the producer
+
+    t = threading.Thread(target=consumer)
+    t.start()
+    for i in range(200):
+        slot.put(i)
+        time.sleep(0.001)
+    time.sleep(0.1)
+    slot.close()
+    t.join(2)
+    assert not t.is_alive()
+    assert got == sorted(got) and got[-1] == 199  # never stale, ends on the newest
+    assert len(got) < 100
+    assert slot.dropped + len(got) == 200
+
+
+def test_take_times_out_and_close_wakes_a_waiter():
+    slot = LatestSlot()
+    t0 = time.monotonic()
+    assert slot.take(timeout_s=0.05) is None
+    assert time.monotonic() - t0 < 1.0
+    threading.Timer(0.05, slot.close).start()
+    with pytest.raises(SlotClosed):
+        slot.take(timeout_s=5.0)
+
+
+def test_confirmed_container_raises_one_alarm_with_the_best_snapshot():
+    tracker, book = ByteTracker(), AlarmBook(CLASSES, "camera")
+    img = np.zeros((480, 640, 3), np.uint8)
+    raised = []
+    for k in range(10):
+        conf = 0.6 + 0.03 * k
+        img[:] = k  # each frame's pixels tell which frame the snapshot came from
+        det = Detections([[100 + 2 * k, 100, 160 + 2 * k, 150], [300, 300, 340, 340]], [conf, 0.9],
+                         [CLASSES.index("parasitic_container"), CLASSES.index("rudder")])
+        raised += book.update(tracker.update(det), float(k), img)
+    assert len(raised) == 1 and raised[0].class_name == "parasitic_container"
+    alarm = raised[0]
+    assert alarm.first_t_s == 2.0 and alarm.last_t_s == 9.0 and alarm.frames == 8
+    assert alarm.confidence == pytest.approx(0.87) and alarm.snapshot[0, 0, 0] == 9
+    assert alarm.snapshot.shape[0] > 50  # the box plus context around it

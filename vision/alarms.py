@@ -1,0 +1,73 @@
+"""Alarms from confirmed tracks: a parasitic container or a niche anomaly seen in several
+frames raises one alarm per track, with the snapshot of its most confident view, kept up
+to date while the track lives so the pilot reviews the best picture, not the first."""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import numpy as np
+
+from .classes import ALARM_CLASSES
+from .detections import Detections
+
+SNAPSHOT_MARGIN = 0.25  # context around the box, as a fraction of its size
+
+
+@dataclasses.dataclass
+class Alarm:
+    alarm_id: int
+    source: str  # "camera" | "sonar"
+    track_id: int
+    class_name: str
+    confidence: float
+    first_t_s: float
+    last_t_s: float
+    box_xyxy: tuple[float, float, float, float]
+    snapshot: np.ndarray | None
+    frames: int = 1
+    address: object | None = None  # hull-surface address, once georeferencing places it
+
+
+class AlarmBook:
+    def __init__(self, classes, source: str, alarm_classes=ALARM_CLASSES):
+        self.classes = tuple(classes)
+        self.source = source
+        self._alarm_ids = {i for i, c in enumerate(self.classes) if c in alarm_classes}
+        self.alarms: dict[int, Alarm] = {}  # by track id
+        self._next = itertools.count(1)
+
+    def update(self, tracked: Detections, t_s: float, image: np.ndarray | None) -> list[Alarm]:
+        """Feed one frame's tracked detections; returns the alarms raised by this frame."""
+        new = []
+        if tracked.tracker_id is None:
+            return new
+        for i in np.flatnonzero((tracked.tracker_id > 0) & np.isin(tracked.class_id, list(self._alarm_ids))):
+            tid = int(tracked.tracker_id[i])
+            conf = float(tracked.confidence[i])
+            box = tuple(float(v) for v in tracked.xyxy[i])
+            alarm = self.alarms.get(tid)
+            if alarm is None:
+                alarm = Alarm(next(self._next), self.source, tid, self.classes[int(tracked.class_id[i])], conf, t_s,
+                              t_s, box, _crop(image, box))
+                self.alarms[tid] = alarm
+                new.append(alarm)
+                continue
+            alarm.last_t_s = t_s
+            alarm.frames += 1
+            if conf > alarm.confidence:
+                alarm.confidence, alarm.box_xyxy, alarm.snapshot = conf, box, _crop(image, box)
+        return new
+
+
+def _crop(image: np.ndarray | None, box) -> np.ndarray | None:
+    if image is None:
+        return None
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = box
+    mx, my = (x1 - x0) * SNAPSHOT_MARGIN, (y1 - y0) * SNAPSHOT_MARGIN
+    xa, ya = max(0, int(x0 - mx)), max(0, int(y0 - my))
+    xb, yb = min(w, int(np.ceil(x1 + mx))), min(h, int(np.ceil(y1 + my)))
+    if xb <= xa or yb <= ya:
+        return None
+    return image[ya:yb, xa:xb].copy()

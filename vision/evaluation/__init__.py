@@ -1,0 +1,1 @@
+"""Detection metrics for held-out sets: mAP50, mAP50-95 per class, recall at the operating threshold."""
