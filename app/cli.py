@@ -81,6 +81,35 @@ def _mode(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _whole_positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _train_imgsz(text: str):
+    from vision.training.train import parse_imgsz
+
+    try:
+        return parse_imgsz(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _confidence(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"confidence {value:g} must be between 0 and 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hullwatch",
@@ -208,6 +237,62 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
+    p = sub.add_parser("train", help="train a YOLO11n detector on a data set; writes MODEL.onnx and its card",
+                       description="Trains YOLO11n from scratch (ultralytics, offline, all CPU cores, fixed seed) on a "
+                                   "YOLO data set from `hullwatch dataset`, exports MODEL.onnx with a fixed input "
+                                   "(rectangular like the data: 480x640 for 640x480 video) and writes MODEL.card.json: "
+                                   "classes, input size, per-class thresholds chosen on the val split, metrics on the "
+                                   "held-out test split, training record and licences. Progress per epoch (losses, "
+                                   "val mAP50) on stderr. Checkpoints go to MODEL.train/ after every epoch: after "
+                                   "Ctrl-C or a crash, --resume continues from the last completed epoch.")
+    p.add_argument("--kind", choices=["camera", "sonar"], help="camera or sonar model (must fit the data set)")
+    p.add_argument("--data", metavar="DIR", help="YOLO data set folder (data.yaml; train, val and test splits)")
+    p.add_argument("--epochs", type=_whole_positive, metavar="E", help="training epochs (default 50)")
+    p.add_argument("--imgsz", type=_train_imgsz, metavar="S",
+                   help="long side of the model input in pixels (default 640; the other side follows the data's "
+                        "aspect), or HEIGHT,WIDTH such as 480,640; multiples of 32")
+    p.add_argument("--seed", type=_seed, default=0, metavar="N", help="seed of the training run (default 0)")
+    p.add_argument("--batch", type=_whole_positive, default=16, metavar="B", help="images per batch (default 16)")
+    p.add_argument("--threads", type=_whole_positive, metavar="N",
+                   help="CPU threads for torch (default: all cores; use fewer when other work shares the machine: "
+                        "oversubscribed cores slow training many times over)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the stopped training of MODEL.onnx from its last checkpoint in MODEL.train/")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL.onnx")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(_parser=p)
+
+    p = sub.add_parser("evaluate", help="score a model on a data set split: mAP, recall at threshold, false alarms",
+                       description="Runs MODEL.onnx (with MODEL.card.json beside it) over a split of a YOLO data set "
+                                   "and prints per class: images, instances, precision and recall at the card's "
+                                   "operating threshold, mAP50 and mAP50-95 (COCO-style, from conf 0.001), a mean "
+                                   "row, and false alarms (alarm-class detections above threshold on object-free "
+                                   "images) per image and per minute of video.")
+    p.add_argument("model", metavar="MODEL.onnx")
+    p.add_argument("dataset", metavar="DATASET", help="YOLO data set folder (its data.yaml names must equal the "
+                                                      "model card's classes)")
+    p.add_argument("--split", choices=["train", "val", "test"], default="test", help="split to score (default test)")
+    p.add_argument("--conf", type=_confidence, metavar="C",
+                   help="one operating threshold for all classes instead of the card's per-class thresholds")
+    p.add_argument("--fps", type=_positive, default=10.0, metavar="F",
+                   help="frame rate for false alarms per minute (default 10)")
+    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    p = sub.add_parser("detect", help="detect and track objects in a video file, image folder or sonar log",
+                       description="Runs a detector (ONNX, with its model card) over INPUT as fast as the CPU "
+                                   "allows, with tracking: INPUT is a video file (anything FFmpeg reads), a folder "
+                                   "of images, or a sonar log (raw Oculus messages as captured from TCP 52100, "
+                                   ".raw/.oculus/.bin). Writes OUTDIR/detections.jsonl (one JSON object per "
+                                   "detection: source, t_s, class_name, confidence, box_xyxy, track_id) and an "
+                                   "annotated video (OUTDIR/annotated.mp4) or annotated images.")
+    p.add_argument("input", metavar="INPUT")
+    p.add_argument("--model", metavar="M", help="model (.onnx with its .card.json); default: the shipped camera "
+                                                "model, or the sonar model for a sonar log")
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR")
+    p.add_argument("--no-media", action="store_true", help="write detections.jsonl only")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
     p = sub.add_parser("replay", help="summarise a telemetry log (.tlog)",
                        description="Vehicle type, firmware, duration, modes, max depth, message counts, bad packets.")
     p.add_argument("file", metavar="FILE.tlog")
@@ -266,6 +351,18 @@ def _dispatch(args) -> int:
         from .cmd_dataset import run_dataset_command
 
         return run_dataset_command(args)
+    if args.command == "train":
+        from .cmd_train import run_train_command
+
+        return run_train_command(args)
+    if args.command == "evaluate":
+        from .cmd_evaluate import run_evaluate_command
+
+        return run_evaluate_command(args)
+    if args.command == "detect":
+        from .cmd_detect import run_detect_command
+
+        return run_detect_command(args)
     if args.command == "replay":
         from .cmd_replay import run_replay_command
 

@@ -47,6 +47,8 @@ class OnnxDetector:
         shape = inp.shape
         if len(shape) != 4 or shape[1] != 3:
             raise ModelError(f"{path}: expected an image input (N, 3, H, W), the model takes {shape}")
+        # a model exported without dynamic axes takes exactly its batch size (usually 1)
+        self.batch_size = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else None
         fixed = tuple(s for s in shape[2:] if isinstance(s, int))
         if len(fixed) == 2 and fixed != tuple(self.card.input_hw):
             raise ModelError(f"{path}: the model's input is {fixed[0]}x{fixed[1]} but its card says "
@@ -82,7 +84,15 @@ class OnnxDetector:
         t0 = time.perf_counter()
         x, lbs = self.preprocess(images)
         t1 = time.perf_counter()
-        out = self.session.run(None, {self.input_name: x})[0]
+        if self.batch_size is None or len(x) == self.batch_size:
+            out = self.session.run(None, {self.input_name: x})[0]
+        else:  # a fixed-batch model: run it as often as the batch needs
+            n, bs = len(x), self.batch_size
+            pad = (-n) % bs
+            if pad:
+                x = np.concatenate([x, np.repeat(x[-1:], pad, axis=0)])
+            out = np.concatenate([self.session.run(None, {self.input_name: x[i:i + bs]})[0]
+                                  for i in range(0, len(x), bs)])[:n]
         t2 = time.perf_counter()
         result = [self._postprocess(out[i], lbs[i], conf) for i in range(len(lbs))]
         t3 = time.perf_counter()
@@ -106,6 +116,6 @@ class OnnxDetector:
         keep = score >= limit
         xyxy, score, cls = xyxy[keep], score[keep], cls[keep]
         if not self.end_to_end and len(score):
-            idx = batched_nms(xyxy, score, cls, self.card.iou_threshold)[:MAX_DETECTIONS]
+            idx = batched_nms(xyxy, score, cls, self.card.iou_threshold, MAX_DETECTIONS)
             xyxy, score, cls = xyxy[idx], score[idx], cls[idx]
         return Detections(lb.boxes_to_source(xyxy), score, cls)

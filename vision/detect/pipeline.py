@@ -24,6 +24,7 @@ class FrameIn:
     image: np.ndarray
     t_s: float  # capture time of the frame (the source's clock)
     index: int = -1
+    meta: object = None  # e.g. the sonar FanImage, to map boxes back to range and bearing
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -1,0 +1,209 @@
+"""Offline detection over folders, videos and sonar logs, and the live pipeline's
+latest-frame policy, with a real (tiny, trained here) ONNX model."""
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.vision.test_onnx_detector import tiny  # noqa: F401  (fixture)
+from vision.classes import CLASSES
+
+OCULUS_RAW = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sonar_oculus" / "one_ping_8bit.raw"
+
+
+_CONFIDENT = {}
+
+
+@pytest.fixture
+def boosted(tiny, tmp_path_factory):  # noqa: F811
+    """The tiny model with its class biases raised far enough (+12) that it reports many
+    confident boxes: a barely trained model stands in for a good one where the test is
+    about the plumbing (files, tracking, timing), not about accuracy."""
+    if "model" not in _CONFIDENT:
+        from ultralytics import YOLO
+
+        from vision.detect.model_card import sha256_of
+        from vision.training.export_onnx import export_onnx
+        from vision.training.model_card_writer import card_document, write_card
+
+        root = tmp_path_factory.mktemp("confident")
+        y = YOLO(str(tiny["work"] / "run" / "weights" / "best.pt"))
+        for branch in y.model.model[-1].cv3:
+            branch[-1].bias.data += 12.0
+        y.save(str(root / "confident.pt"))
+        card = json.loads(tiny["model"].with_name("tiny.card.json").read_text())
+        onnx = root / "confident.onnx"
+        export_onnx(root / "confident.pt", onnx, tuple(card["input_hw"]))
+        write_card(root / "confident.card.json", card_document(
+            name="confident", kind="camera", classes=CLASSES, input_hw=card["input_hw"], sha256=sha256_of(onnx),
+            class_thresholds={}))
+        _CONFIDENT["model"] = onnx
+    return _CONFIDENT["model"], None
+
+
+def _detector(boosted):  # noqa: F811
+    from vision.detect import OnnxDetector
+
+    return OnnxDetector(boosted[0], expected_classes=CLASSES)
+
+
+def test_image_folder_gives_json_lines_and_annotated_images(boosted, tiny, tmp_path):  # noqa: F811
+    from vision.detect.offline import run_offline
+
+    images = tmp_path / "frames"
+    images.mkdir()
+    for p in sorted((tiny["data"] / "images" / "test").glob("*.png"))[:5]:
+        shutil.copy(p, images / p.name)
+    det = _detector(boosted)
+    summary = run_offline(det, images, tmp_path / "out")
+    lines = [json.loads(x) for x in (tmp_path / "out" / "detections.jsonl").read_text().splitlines()]
+    assert summary.frames == 5 and summary.detections == len(lines) > 0
+    assert set(lines[0]) == {"source", "t_s", "class_name", "confidence", "box_xyxy", "track_id"}
+    assert {x["source"] for x in lines} <= {p.name for p in images.iterdir()}
+    assert all(x["class_name"] in CLASSES and x["confidence"] >= 0 for x in lines)
+    # the lines are the detector's own output for that image
+    first = lines[0]["source"]
+    import cv2
+
+    direct = det(cv2.imread(str(images / first)))
+    ours = [x for x in lines if x["source"] == first]
+    assert len(ours) == len(direct)
+    assert np.allclose(sorted(x["box_xyxy"][0] for x in ours), sorted(np.round(direct.xyxy[:, 0], 1)), atol=0.05)
+    assert len(list((tmp_path / "out" / "annotated").glob("*.png"))) == 5
+
+
+def test_video_file_runs_faster_than_real_time_and_tracks(boosted, tiny, tmp_path):  # noqa: F811
+    import av
+    import cv2
+
+    from vision.detect.offline import run_offline
+
+    frame0 = cv2.imread(str(sorted((tiny["data"] / "images" / "test").glob("*.png"))[0]))
+    video = tmp_path / "pass.mp4"
+    with av.open(str(video), "w") as c:
+        s = c.add_stream("libx264", rate=10)
+        s.width, s.height, s.pix_fmt = frame0.shape[1], frame0.shape[0], "yuv420p"
+        for k in range(30):  # the view drifts slowly: the same things stay in sight
+            shifted = np.roll(frame0, k, axis=1)
+            for pkt in s.encode(av.VideoFrame.from_ndarray(shifted, format="bgr24")):
+                c.mux(pkt)
+        for pkt in s.encode():
+            c.mux(pkt)
+    summary = run_offline(_detector(boosted), video, tmp_path / "out")
+    assert summary.frames == 30 and summary.media_s == pytest.approx(3.0, abs=0.15)
+    assert summary.speed_x > 1.0, f"slower than real time: {summary.speed_x:.2f}x"
+    lines = [json.loads(x) for x in (tmp_path / "out" / "detections.jsonl").read_text().splitlines()]
+    tracked = [x for x in lines if x["track_id"] is not None]
+    assert tracked and summary.tracks >= 1
+    assert [x["source"] for x in lines] == sorted(x["source"] for x in lines)
+    with av.open(str(tmp_path / "out" / "annotated.mp4")) as c:
+        assert sum(1 for _ in c.decode(video=0)) == 30
+
+
+def test_sonar_log_is_read_as_fan_images(boosted, tmp_path):  # noqa: F811
+    from vision.detect.offline import InputError, run_offline
+
+    if not OCULUS_RAW.exists():
+        pytest.skip("../shared/data/sonar_oculus is not present")
+    log = tmp_path / "two.raw"
+    log.write_bytes(OCULUS_RAW.read_bytes() * 2)
+    summary = run_offline(_detector(boosted), log, tmp_path / "out")
+    assert summary.kind == "sonar" and summary.frames == 2
+    bad = tmp_path / "bad.raw"
+    bad.write_bytes(b"\x00" * 4096)
+    with pytest.raises(InputError, match="no Oculus pings"):
+        run_offline(_detector(boosted), bad, tmp_path / "out2")
+
+
+def test_pipeline_drops_frames_instead_of_lagging(boosted, tiny):  # noqa: F811
+    import cv2
+
+    from vision.detect.pipeline import DetectionPipeline, FrameIn
+
+    image = cv2.imread(str(sorted((tiny["data"] / "images" / "test").glob("*.png"))[0]))
+    image = cv2.resize(image, (640, 480))
+    results = []
+    pipe = DetectionPipeline(_detector(boosted), on_result=results.append).start()
+    try:
+        t_end = time.monotonic() + 1.5
+        k = 0
+        while time.monotonic() < t_end:  # a 500 fps source: far faster than the detector
+            pipe.submit(FrameIn(image, time.monotonic(), k))
+            k += 1
+            time.sleep(0.002)
+        deadline = time.monotonic() + 5
+        while pipe.stats().processed < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)
+    finally:
+        assert pipe.close()
+    st = pipe.stats()
+    assert st.submitted == k and st.dropped > 0.5 * k
+    assert st.processed + st.dropped == st.submitted or st.processed + st.dropped == st.submitted - 1
+    # every result is fresh: its frame was at most one detection time old when picked up
+    indices = [r.frame.index for r in results]
+    assert indices == sorted(indices) and indices[-1] >= k - 20
+    worst = max(r.latency_s for r in results)
+    mean_detect_s = np.mean([sum(r.timings_ms.values()) for r in results]) / 1e3
+    assert worst < 4 * mean_detect_s + 0.1
+    assert all({"preprocess", "inference", "postprocess", "track"} <= set(r.timings_ms) for r in results)
+
+
+def test_feeder_takes_the_station_video_source_into_the_pipeline(boosted):  # noqa: F811
+    """The RTP stream of the embedded camera, received by the station's VideoSource,
+    detected live."""
+    from sim.video_stream import RtpH264Sender
+    from vision.detect.feeder import SourceFeeder, video_frame_in
+    from vision.detect.pipeline import DetectionPipeline
+    from vision.video.source import VideoSource
+
+    got = []
+    with VideoSource("udp://127.0.0.1:0", timeout_s=5.0) as src:
+        pipe = DetectionPipeline(_detector(boosted), on_result=got.append).start()
+        feeder = SourceFeeder(src.read, video_frame_in, pipe).start()
+        stop = threading.Event()
+
+        def send():
+            with RtpH264Sender("127.0.0.1", src.local_port, 320, 240, fps=20) as tx:
+                rng = np.random.default_rng(0)
+                while not stop.is_set():
+                    tx.send(rng.integers(0, 255, (240, 320, 3), dtype=np.uint8))
+                    time.sleep(0.05)
+
+        t = threading.Thread(target=send, daemon=True)
+        t.start()
+        deadline = time.monotonic() + 10
+        while len(got) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        t.join(5)
+        assert feeder.close() and pipe.close()
+    assert len(got) >= 5 and feeder.fed >= 5
+    assert all(r.frame.image.shape == (240, 320, 3) for r in got)
+
+
+def test_detect_command_end_to_end_and_its_errors(boosted, tiny, tmp_path, capsys):  # noqa: F811
+    from app.cli import main
+
+    images = tmp_path / "frames"
+    images.mkdir()
+    for p in sorted((tiny["data"] / "images" / "test").glob("*.png"))[:3]:
+        shutil.copy(p, images / p.name)
+    assert main(["detect", str(images), "--model", str(boosted[0]), "-o", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "images: 3 frames" in out and "detections.jsonl" in out
+    assert main(["detect", str(tmp_path / "nowhere"), "--model", str(boosted[0]), "-o", str(tmp_path / "o2")]) == 1
+    assert "no such file or folder" in capsys.readouterr().err
+    assert main(["detect", str(images), "--model", str(tmp_path / "none.onnx"), "-o", str(tmp_path / "o3")]) == 1
+    assert "not found" in capsys.readouterr().err
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(boosted[0].read_bytes()[:1000])
+    shutil.copy(boosted[0].with_name("confident.card.json"), tmp_path / "broken.card.json")
+    assert main(["detect", str(images), "--model", str(broken), "-o", str(tmp_path / "o4")]) == 1
+    assert "SHA-256" in capsys.readouterr().err

@@ -1,0 +1,403 @@
+"""`hullwatch train`: YOLO11n trained from scratch on a HullWatch YOLO data set, exported to
+ONNX with its model card.
+
+    MODEL.onnx          the detector (fixed input, rectangular where the data is)
+    MODEL.card.json     vision.detect.model_card format + training record, test metrics, licences
+    MODEL.train/        the work folder: run.json (settings and state), run/ (ultralytics:
+                        weights/last.pt after every epoch, best.pt, results.csv), export/
+
+ultralytics runs offline (vision.training.ultralytics_offline), on all CPU cores (it would
+use one core less), with a fixed seed and deterministic kernels. A run stopped for any
+reason (Ctrl-C, a crash, `should_stop`) continues with `resume=True` from the last
+completed epoch; a resumed run continues the weights, optimizer and schedule, but its
+data order after the restart differs from an uninterrupted run's.
+
+Thresholds are chosen on the val split, metrics measured on the held-out test split
+(vision.evaluation.evaluate_dataset) with the exported ONNX model itself, so the card
+describes the file that ships, not the PyTorch weights.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Callable
+
+from vision.classes import CLASSES
+from vision.evaluation.evaluate_dataset import (DatasetError, check_names, evaluate_detections, evaluate_model,
+                                                read_dataset)
+
+from .model_card_writer import (DEFAULT_CONF, DEFAULT_IOU, card_document, choose_thresholds, copy_atomic,
+                                licence_notes, write_card)
+
+KINDS = ("camera", "sonar")
+ARCHITECTURE = "yolo11n.yaml"  # built from YAML: a *.pt name would start a download
+STRIDE = 32
+DEFAULT_EPOCHS = 50
+DEFAULT_IMGSZ = 640
+DEFAULT_BATCH = 16
+RUN_FORMAT = "hullwatch-train-run"
+RUN_FILE = "run.json"
+SIZE_SAMPLE = 16  # train images read to find the data set's frame size
+
+
+class TrainError(ValueError):
+    """A training request that cannot run: bad data set, output, or resume state."""
+
+
+class TrainingStopped(Exception):
+    """Training stopped after a completed epoch; resume=True continues it."""
+
+    def __init__(self, epoch: int, epochs: int, work_dir: Path):
+        super().__init__(f"training stopped after epoch {epoch}/{epochs}; its checkpoint is in {work_dir}")
+        self.epoch, self.epochs, self.work_dir = epoch, epochs, work_dir
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainSpec:
+    kind: str
+    data: Path | None  # folder with data.yaml; None with resume (taken from the run)
+    output: Path  # MODEL.onnx
+    epochs: int | None = None  # default DEFAULT_EPOCHS; on resume, the run's
+    imgsz: int | tuple[int, int] | None = None  # long side, or (h, w) of the exported input
+    seed: int = 0
+    batch: int = DEFAULT_BATCH
+    workers: int = 2
+    threads: int | None = None  # torch threads; default all cores
+    resume: bool = False
+    hyperparameters: dict = dataclasses.field(default_factory=dict)  # more ultralytics train settings (lr0, nbs, ...)
+
+
+@dataclasses.dataclass(frozen=True)
+class EpochReport:
+    epoch: int  # 1-based
+    epochs: int
+    losses: dict  # box_loss, cls_loss, dfl_loss (training, mean over the epoch)
+    map50: float  # on the val split
+    map50_95: float
+    epoch_s: float
+    elapsed_s: float  # training time of the run so far, over all resumes
+
+    def line(self) -> str:
+        losses = " ".join(f"{k.replace('_loss', '')} {v:.3f}" for k, v in self.losses.items())
+        left = (self.epochs - self.epoch) * self.epoch_s
+        return (f"train: epoch {self.epoch}/{self.epochs}  loss {losses}  val mAP50 {self.map50:.3f} "
+                f"mAP50-95 {self.map50_95:.3f}  ({self.epoch_s:.1f} s/epoch, about {left / 60:.1f} min left)")
+
+
+def parse_imgsz(text: str) -> int | tuple[int, int]:
+    """'640' (long side) or '480,640' (height, width); multiples of 32."""
+    parts = [p for p in str(text).replace("x", ",").split(",") if p.strip()]
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"{text!r}: give the long side (640) or height,width (480,640) in pixels") from None
+    if len(values) not in (1, 2) or any(v < STRIDE or v > 4096 for v in values):
+        raise ValueError(f"{text!r}: give the long side (640) or height,width (480,640), each 32..4096 pixels")
+    if any(v % STRIDE for v in values):
+        raise ValueError(f"{text!r}: sizes must be multiples of {STRIDE} (YOLO strides), e.g. 480,640")
+    return values[0] if len(values) == 1 else (values[0], values[1])
+
+
+def input_hw_for(imgsz, image_wh: tuple[int, int]) -> tuple[int, int]:
+    """The exported input (h, w): given, or the data's aspect with the long side imgsz,
+    rounded up to multiples of 32 (640x480 video -> 480x640; a 640x360 fan -> 384x640)."""
+    if isinstance(imgsz, (tuple, list)):
+        return int(imgsz[0]), int(imgsz[1])
+    w, h = image_wh
+    s = int(imgsz) / max(w, h)
+    up = lambda v: max(STRIDE, int(math.ceil(v * s / STRIDE - 1e-9)) * STRIDE)  # noqa: E731
+    return up(h), up(w)
+
+
+def work_dir_for(output) -> Path:
+    out = Path(output)
+    return out.with_name(out.name[: -len(".onnx")] + ".train")
+
+
+def _dataset_card(data_dir: Path) -> tuple[dict | None, Path | None]:
+    for name in ("card.json", "dataset_card.json"):  # `hullwatch dataset` / `--from-fls`
+        p = data_dir / name
+        if p.is_file():
+            try:
+                return json.loads(p.read_text(encoding="utf-8")), p
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise TrainError(f"{p}: the data set's card is not valid JSON") from None
+    return None, None
+
+
+def check_training_data(data_dir, kind: str):
+    """(YoloDataset, its card or None, card path or None, (width, height) of its frames)."""
+    data_dir = Path(data_dir)
+    try:
+        ds = read_dataset(data_dir)
+        check_names(ds, CLASSES, "HullWatch's classes (vision.classes)")
+        train_images = ds.split_images("train")
+        ds.split_images("val")
+    except DatasetError as exc:
+        raise TrainError(str(exc)) from None
+    card, card_path = _dataset_card(ds.yaml_path.parent)
+    if card and card.get("kind") in KINDS and card["kind"] != kind:
+        raise TrainError(f"{data_dir} holds {card['kind']} images ({card_path.name}) but --kind is {kind}: "
+                         f"train a {card['kind']} model on it, or pick a {kind} data set")
+    import cv2
+
+    sizes = Counter()
+    for p in train_images[:SIZE_SAMPLE]:
+        img = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+        if img is None:
+            raise TrainError(f"{p}: not a readable image")
+        sizes[(img.shape[1], img.shape[0])] += 1
+    return ds, card, card_path, sizes.most_common(1)[0][0]
+
+
+def _check_output(output: Path) -> None:
+    if output.suffix.lower() != ".onnx":
+        raise TrainError(f"{output}: the output must be a .onnx file (its card is written beside it)")
+    if output.is_dir():
+        raise TrainError(f"{output} is a folder: give a file name such as {output / 'model.onnx'}")
+    parent = output.parent if str(output.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TrainError(f"cannot create the output folder {parent}: {exc.strerror or exc}") from None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise TrainError(f"{parent} is not writable: choose another place for {output.name}")
+    for p in (output, output.with_name(output.stem + ".card.json")):
+        if p.exists() and not os.access(p, os.W_OK):
+            raise TrainError(f"{p} exists and is not writable: choose another output")
+
+
+def _read_run(work: Path) -> dict | None:
+    p = work / RUN_FILE
+    if not p.is_file():
+        return None
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise TrainError(f"{p} is damaged (not JSON): delete {work} to start afresh") from None
+    if doc.get("format") != RUN_FORMAT:
+        raise TrainError(f"{p} is not a HullWatch training record: delete {work} to start afresh")
+    return doc
+
+
+def _write_run(work: Path, run: dict) -> None:
+    write_card(work / RUN_FILE, run)
+
+
+def _last_checkpoint(work: Path) -> Path:
+    return work / "run" / "weights" / "last.pt"
+
+
+def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
+                on_epoch: Callable[[EpochReport], None] | None = None,
+                should_stop: Callable[[int], bool] | None = None, verbose: bool = False) -> dict:
+    """Train, export and measure; returns the model card written beside spec.output.
+    `should_stop(epoch)` is asked after each completed epoch (1-based); True stops the run
+    with TrainingStopped, resumable like a Ctrl-C."""
+    log = log or (lambda msg: None)
+    t_start = time.monotonic()
+    output = Path(spec.output)
+    _check_output(output)
+    work = work_dir_for(output)
+    run = _read_run(work)
+    if spec.resume and spec.kind is None and run is not None:
+        spec = dataclasses.replace(spec, kind=run.get("kind"))
+    if spec.kind not in KINDS:
+        raise TrainError(f"kind: one of {', '.join(KINDS)}, got {spec.kind!r}")
+    last = _last_checkpoint(work)
+    if spec.resume:
+        run = _resume_settings(spec, work, run, last)
+        data_dir = Path(run["data"])
+    else:
+        if spec.data is None:
+            raise TrainError("give the data set folder (--data DIR)")
+        if run is not None and run.get("status") != "finished" and last.is_file():
+            raise TrainError(f"an unfinished training of {output.name} is in {work} (epoch "
+                             f"{run.get('epochs_completed', '?')}/{run.get('epochs', '?')}): continue it with "
+                             f"--resume, or delete that folder to start afresh")
+        data_dir = Path(spec.data).resolve()
+    ds, ds_card, ds_card_path, image_wh = check_training_data(data_dir, spec.kind)
+    from .ultralytics_offline import import_ultralytics
+
+    import_ultralytics()  # UltralyticsUnavailable when the train extra is missing: before any file is written
+    if not spec.resume:
+        imgsz = spec.imgsz if spec.imgsz is not None else DEFAULT_IMGSZ
+        input_hw = input_hw_for(imgsz, image_wh)
+        run = {"format": RUN_FORMAT, "version": 1, "status": "running", "kind": spec.kind,
+               "data": str(ds.yaml_path.parent.resolve()), "output": str(output.resolve()),
+               "epochs": int(spec.epochs or DEFAULT_EPOCHS), "train_imgsz": max(input_hw), "input_hw": list(input_hw),
+               "image_wh": list(image_wh), "seed": int(spec.seed), "batch": int(spec.batch),
+               "hyperparameters": dict(spec.hyperparameters), "epochs_completed": 0, "train_wall_time_s": 0.0,
+               "resumes": 0}
+        if work.exists():
+            shutil.rmtree(work)  # a finished run (or no checkpoint at all): nothing to lose
+        try:
+            work.mkdir(parents=True)
+        except OSError as exc:
+            raise TrainError(f"cannot create the work folder {work}: {exc.strerror or exc}") from None
+        _write_run(work, run)
+    input_hw = tuple(run["input_hw"])
+
+    import torch
+    import ultralytics
+    import ultralytics.utils.torch_utils as torch_utils
+    from ultralytics import YOLO
+    from ultralytics.utils import LOGGER
+
+    if spec.resume:
+        ckpt = torch.load(str(last), map_location="cpu", weights_only=False)
+        if ckpt.get("optimizer") is None or int(ckpt.get("epoch", -1)) < 0:
+            raise TrainError(f"{last} is not a resumable checkpoint (no optimizer state): delete {work} to "
+                             f"start afresh")
+        del ckpt
+    threads = int(spec.threads or os.cpu_count() or 1)
+    torch_utils.NUM_THREADS = threads  # ultralytics would leave one core idle (STACK.md)
+    torch.set_num_threads(threads)
+
+    state = {"t_epoch": time.monotonic(), "base_elapsed": float(run.get("train_wall_time_s", 0.0))}
+    t_run = time.monotonic()
+
+    def fit_epoch_end(trainer):
+        if trainer.epoch >= trainer.epochs:
+            return  # ultralytics' final re-validation of best.pt, not an epoch
+        now = time.monotonic()
+        tl = trainer.tloss
+        items = tl.items() if isinstance(tl, dict) else zip(trainer.loss_names, tl)
+        losses = {str(k): round(float(v), 4) for k, v in items}
+        metrics = trainer.metrics or {}
+        epoch = int(trainer.epoch) + 1
+        elapsed = state["base_elapsed"] + (now - t_run)
+        report = EpochReport(epoch, int(trainer.epochs), losses, float(metrics.get("metrics/mAP50(B)", float("nan"))),
+                             float(metrics.get("metrics/mAP50-95(B)", float("nan"))), now - state["t_epoch"], elapsed)
+        state["t_epoch"] = now
+        run.update(epochs_completed=epoch, train_wall_time_s=round(elapsed, 2))
+        _write_run(work, run)
+        if on_epoch:
+            on_epoch(report)
+        if should_stop is not None and epoch < trainer.epochs and should_stop(epoch):
+            raise TrainingStopped(epoch, int(trainer.epochs), work)
+
+    level = LOGGER.level
+    if not verbose:
+        LOGGER.setLevel(logging.WARNING)  # ultralytics logs to stdout; our progress goes to stderr
+    try:
+        common = dict(device="cpu", workers=int(spec.workers), plots=False, verbose=verbose)
+        if spec.resume:
+            log(f"train: resuming {work} at epoch {run['epochs_completed'] + 1}/{run['epochs']}")
+            run["resumes"] = int(run.get("resumes", 0)) + 1
+            _write_run(work, run)
+            model = YOLO(str(last))
+            model.add_callback("on_fit_epoch_end", fit_epoch_end)
+            model.train(resume=True, data=str(ds.yaml_path.resolve()), save_dir=str(work / "run"), **common)
+        else:
+            log(f"train: YOLO11n from scratch on {data_dir} ({spec.kind}, {run['epochs']} epochs, imgsz "
+                f"{run['train_imgsz']}, seed {run['seed']}, {threads} threads); work folder {work}")
+            model = YOLO(ARCHITECTURE)
+            model.add_callback("on_fit_epoch_end", fit_epoch_end)
+            model.train(data=str(ds.yaml_path.resolve()), epochs=run["epochs"], imgsz=run["train_imgsz"],
+                        batch=run["batch"], seed=run["seed"], deterministic=True, project=str(work), name="run",
+                        exist_ok=True, amp=False, pretrained=False, val=True, **{**run["hyperparameters"], **common})
+        trainer = model.trainer
+    finally:
+        LOGGER.setLevel(level)
+    train_s = time.monotonic() - t_run
+    best = Path(trainer.best) if Path(trainer.best).is_file() else Path(trainer.last)
+    best_epoch = int(trainer.stopper.best_epoch) if hasattr(trainer, "stopper") else None  # 1-based already
+
+    from .export_onnx import export_onnx
+
+    name = output.stem
+    export_dir = work / "export"
+    export_dir.mkdir(exist_ok=True)
+    onnx_path = export_dir / f"{name}.onnx"
+    log(f"train: exporting {best.name} to ONNX, input {input_hw[0]}x{input_hw[1]}")
+    level = LOGGER.level
+    if not verbose:
+        LOGGER.setLevel(logging.WARNING)
+    try:
+        export_info = export_onnx(best, onnx_path, input_hw)
+    finally:
+        LOGGER.setLevel(level)
+    from vision.detect.model_card import sha256_of
+
+    sha = sha256_of(onnx_path)
+    base = dict(name=name, kind=spec.kind, classes=CLASSES, input_hw=input_hw, sha256=sha,
+                conf_threshold=DEFAULT_CONF, iou_threshold=DEFAULT_IOU)
+    card_path = export_dir / f"{name}.card.json"
+    write_card(card_path, card_document(class_thresholds={}, **base))
+
+    log("train: choosing per-class thresholds on the val split")
+    ev_val = evaluate_model(onnx_path, ds.yaml_path.parent, split="val", threads=threads)
+    thresholds, how = choose_thresholds(ev_val.predictions, ev_val.ground_truth, CLASSES)
+    metrics = None
+    if "test" in ds.splits:
+        log("train: measuring the model on the held-out test split")
+        ev = evaluate_model(onnx_path, ds.yaml_path.parent, split="test", threads=threads)
+        thr = [thresholds.get(c, DEFAULT_CONF) for c in CLASSES]
+        rows, mean, fa = evaluate_detections(ev.predictions, ev.ground_truth, CLASSES, thr)
+        ev = dataclasses.replace(ev, rows=tuple(rows), mean=mean, false_alarms=fa)
+        metrics = {k: v for k, v in ev.to_dict().items() if k not in ("model", "model_sha256", "conf_override")}
+        metrics["note"] = "ONNX model as exported; P and R at the card's class_thresholds; AP from conf 0.001"
+    else:
+        log("train: the data set has no test split: the card carries no held-out metrics")
+
+    training = {
+        "architecture": f"YOLO11n from {ARCHITECTURE} (ultralytics), trained from scratch",
+        "dataset": {"path": run["data"], "card": str(ds_card_path) if ds_card_path else None,
+                    **({k: ds_card.get(k) for k in ("title", "kind", "source", "seed", "frames", "labels",
+                                                     "empty_images", "generator") if k in ds_card}
+                       if ds_card else {}),
+                    "scenario_seeds": [s.get("seed") for h in (ds_card or {}).get("hulls", [])
+                                   for s in h.get("scenarios", [])] or None},
+        "epochs": run["epochs"], "epochs_completed": run["epochs_completed"], "best_epoch": best_epoch,
+        "imgsz": run["train_imgsz"], "image_wh": run["image_wh"], "batch": run["batch"], "seed": run["seed"],
+        "deterministic": True, "hyperparameters": run.get("hyperparameters") or {},
+        "resumes": run.get("resumes", 0), "threads": threads,
+        "ultralytics_version": ultralytics.__version__, "torch_version": torch.__version__,
+        "wall_time_s": round(float(run["train_wall_time_s"]), 2),
+        "this_run_wall_time_s": round(time.monotonic() - t_start, 2), "this_run_train_s": round(train_s, 2),
+        "export": export_info,
+    }
+    doc = card_document(class_thresholds=thresholds, training=training, threshold_selection=how,
+                        metrics=metrics, licence=licence_notes(ds_card), **base)
+    write_card(card_path, doc)
+    # the card first, then the model: a reader never sees a new model with an old card's hash
+    # for longer than one rename
+    copy_atomic(card_path, output.with_name(f"{name}.card.json"))
+    copy_atomic(onnx_path, output)
+    run["status"] = "finished"
+    _write_run(work, run)
+    log(f"train: wrote {output} and {output.with_name(name + '.card.json')} in {time.monotonic() - t_start:.0f} s")
+    return doc
+
+
+def _resume_settings(spec: TrainSpec, work: Path, run: dict | None, last: Path) -> dict:
+    if run is None or not last.is_file():
+        raise TrainError(f"nothing to resume: no stopped training in {work} (train without --resume first)")
+    if run.get("status") == "finished":
+        raise TrainError(f"the training in {work} finished already: nothing to resume (train again without "
+                         f"--resume to start afresh)")
+    if run.get("kind") != spec.kind:
+        raise TrainError(f"the stopped training in {work} is a {run.get('kind')} model, not {spec.kind}")
+    given = Path(spec.data).resolve() if spec.data is not None else None
+    if given is not None and given.is_file():
+        given = given.parent  # data.yaml itself
+    if given is not None and given != Path(run["data"]):
+        raise TrainError(f"the stopped training in {work} used the data set {run['data']}, not {spec.data}: "
+                         f"resume with the same data, or delete {work} to start afresh")
+    if spec.epochs is not None and int(spec.epochs) != int(run["epochs"]):
+        raise TrainError(f"the stopped training in {work} runs {run['epochs']} epochs: a resumed run keeps its "
+                         f"settings (omit --epochs), or delete {work} to start afresh")
+    if spec.imgsz is not None:
+        image_wh = tuple(run["image_wh"])
+        if list(input_hw_for(spec.imgsz, image_wh)) != list(run["input_hw"]):
+            raise TrainError(f"the stopped training in {work} uses input {run['input_hw']}: a resumed run keeps "
+                             f"its settings (omit --imgsz)")
+    return run
