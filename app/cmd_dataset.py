@@ -8,6 +8,16 @@ from .errors import UserError
 
 
 def run_dataset_command(args) -> int:
+    heldout = getattr(args, "heldout", False)
+    hull, hull_scale, draft = (getattr(args, k, None) for k in ("hull", "hull_scale", "draft"))
+    if not heldout and (hull or hull_scale or draft):
+        args._parser.error("--hull, --hull-scale and --draft render a held-out set: add --heldout "
+                           "(training sets use parametric hulls only)")
+    if (hull_scale or draft) and not hull:
+        args._parser.error("--hull-scale and --draft describe a hull mesh: give it with --hull FILE")
+    if args.from_fls and heldout:
+        args._parser.error("--from-fls --heldout: the real frames' held-out part is the test split that --from-fls "
+                           "writes (split by blocks of consecutive frames); convert once and evaluate on --split test")
     if args.from_fls:
         if args.kind != "sonar":
             raise UserError("--from-fls holds sonar frames: use --kind sonar")
@@ -24,18 +34,23 @@ def run_dataset_command(args) -> int:
     from vision.training.yolo_layout import check_output_dir
 
     spec = SyntheticSpec(kind=args.kind, n=args.n, seed=args.seed, image_size=args.size,
-                         negative_fraction=args.negatives)
+                         negative_fraction=args.negatives, heldout=heldout, hull_path=hull,
+                         hull_scale=hull_scale or 1.0, hull_draft_m=draft)
     spec.validate()
     check_output_dir(Path(args.output), force=args.force)  # before minutes of rendering, not after
     progress = _Progress(args.kind)
-    print(f"dataset: rendering {args.n} {args.kind} images (seed {args.seed}) into {args.output}", file=sys.stderr,
-          flush=True)
+    what = "held-out " if heldout else ""
+    on = f" on {hull}" if hull else (" on held-out parametric hulls" if heldout else "")
+    print(f"dataset: rendering {args.n} {what}{args.kind} images{on} (seed {args.seed}) into {args.output}",
+          file=sys.stderr, flush=True)
     card = build_synthetic_dataset(spec, args.output, force=args.force, progress=progress)
     frames, empty = card["frames"], card["empty_images"]
     labels = {c: sum(card["labels"][s].get(c, 0) for s in frames) for c in card["classes"]}
     print(f"wrote {args.output}: {sum(frames.values())} images (" + ", ".join(f"{s} {frames[s]}" for s in frames)
           + f"), {sum(empty.values())} without labels; labels "
           + ", ".join(f"{c} {k}" for c, k in labels.items() if k) + f"; card {args.output}/card.md")
+    if heldout:
+        print(f"held out, for evaluation only: hullwatch evaluate MODEL.onnx {args.output} (split test)")
     return 0
 
 

@@ -3,8 +3,8 @@
 Until the GUI lands this is the headless station: on the embedded world it starts the
 simulated vehicle on a loopback TCP port with the world's sensors (the ship at the berth
 with planted objects, the camera's RTP stream and the Oculus multibeam), receives them as
-it would from a real vehicle, and flies a short scripted check (arm, depth hold, dive to
-2 m) while printing telemetry and sensor rates; with --connect it watches a real vehicle.
+it would from a real vehicle, and flies a short scripted check (arm, lights on, depth hold,
+dive to 2 m) while printing telemetry and sensor rates; with --connect it watches a real vehicle.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from .errors import UserError
 from .headless_station import run_headless
 
 DEMO_DEPTH_M = 2.0
+DEMO_LIGHTS = 0.5  # the camera needs its lamps below the first metres
 
 
 def run_station(connect_url: str | None = None, duration_s: float | None = None) -> int:
@@ -49,7 +50,7 @@ def run_station(connect_url: str | None = None, duration_s: float | None = None)
             print("  " + line, file=sys.stderr, flush=True)
         return run_headless(f"tcp:127.0.0.1:{sim.tcp_port}", arm=True, dive_depth_m=DEMO_DEPTH_M,
                             duration_s=duration_s if duration_s is not None else 1e9, keep_armed=False,
-                            extra_status=monitor.status)
+                            extra_status=monitor.status, lights=DEMO_LIGHTS)
     finally:
         monitor.close()
         if streams is not None:

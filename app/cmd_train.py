@@ -15,7 +15,9 @@ def run_train_command(args) -> int:
     from vision.training.train import TrainSpec, train_model
     from vision.training.ultralytics_offline import UltralyticsUnavailable
 
-    spec = TrainSpec(kind=args.kind, data=Path(args.data) if args.data else None, output=Path(args.output),
+    data = [Path(d) for d in args.data or []]
+    spec = TrainSpec(kind=args.kind, data=(data[0] if len(data) == 1 else tuple(data)) if data else None,
+                     output=Path(args.output),
                      epochs=args.epochs, imgsz=args.imgsz, seed=args.seed, batch=args.batch, threads=args.threads,
                      resume=args.resume)
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
@@ -31,12 +33,25 @@ def run_train_command(args) -> int:
               f"hullwatch train --resume -o {args.output}", file=sys.stderr, flush=True)
         raise
     m = card.get("metrics") or {}
-    mean = m.get("mean") or {}
     fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+
+    def scores(mm: dict) -> str:
+        mean = mm.get("mean") or {}
+        if not mean:
+            return "no test split: no held-out metrics"
+        return (f"test split ({mm.get('images')} images): mAP50 {fmt(mean.get('map50'))}, mAP50-95 "
+                f"{fmt(mean.get('map50_95'))}, recall at threshold {fmt(mean.get('recall'))}")
+
     h, w = card["input_hw"]
-    print(f"wrote {args.output} and {Path(args.output).with_suffix('').name}.card.json: {card['kind']} model, "
-          f"input {h}x{w}, {card['training']['epochs_completed']} epochs in {card['training']['wall_time_s']:.0f} s; "
-          + (f"test split ({m.get('images')} images): mAP50 {fmt(mean.get('map50'))}, mAP50-95 "
-             f"{fmt(mean.get('map50_95'))}, recall at threshold {fmt(mean.get('recall'))}"
-             if m else "no test split: no held-out metrics"))
+    head = (f"wrote {args.output} and {Path(args.output).with_suffix('').name}.card.json: {card['kind']} model, "
+            f"input {h}x{w}, {card['training']['epochs_completed']} epochs in {card['training']['wall_time_s']:.0f} s")
+    if "per_dataset" in m:
+        print(head + f"; trained on {len(m['per_dataset'])} data sets")
+        for mm in m["per_dataset"]:
+            print(f"  {mm.get('dataset')}: {scores(mm)}")
+    else:
+        print(head + "; " + (scores(m) if m else "no test split: no held-out metrics"))
+    op = card.get("alarm_operating_point") or {}
+    if op:
+        print(f"alarm thresholds {op.get('thresholds')}: {op.get('reason')}")
     return 0

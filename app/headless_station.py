@@ -42,7 +42,8 @@ def _describe(event) -> str | None:
 
 def run_headless(url: str, *, arm: bool = False, mode: str | None = None, dive_depth_m: float | None = None,
                  duration_s: float | None = None, discovery_timeout_s: float = 10.0, tlog: str | None = None,
-                 keep_armed: bool = False, out=sys.stdout, err=sys.stderr, extra_status=None) -> int:
+                 keep_armed: bool = False, out=sys.stdout, err=sys.stderr, extra_status=None,
+                 lights: float | None = None) -> int:
     """Returns the exit code; raises VehicleError/LinkError for the CLI to report."""
     started = time.monotonic()
     vehicle = Vehicle(url, tlog_path=tlog)
@@ -66,7 +67,7 @@ def run_headless(url: str, *, arm: bool = False, mode: str | None = None, dive_d
         print(f"connected to {state.vehicle_type} ({state.autopilot}) system {state.system_id} component "
               f"{state.component_id} on {vehicle.link.description}; {fw}", file=err, flush=True)
         printer.start()
-        steps = arm or mode is not None or dive_depth_m is not None
+        steps = arm or mode is not None or dive_depth_m is not None or lights is not None
         if arm or dive_depth_m is not None:
             # no gamepad here: the station is the pilot and holds the sticks neutral
             vehicle.manual.keep_alive(True)
@@ -76,6 +77,9 @@ def run_headless(url: str, *, arm: bool = False, mode: str | None = None, dive_d
                 vehicle.arm()
                 we_armed = True
             print("step: armed (confirmed by heartbeat)", file=err, flush=True)
+        if lights is not None:
+            level = vehicle.controls.set_lights(lights)
+            print(f"step: lights {level * 100:.0f}% (confirmed by the vehicle)", file=err, flush=True)
         if mode is not None:
             reached = vehicle.set_mode(mode)
             print(f"step: mode {reached.name} (confirmed by heartbeat)", file=err, flush=True)

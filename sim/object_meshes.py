@@ -1,4 +1,11 @@
-"""Closed triangle meshes for planted objects (boxes, bags, cylinders), posed in H."""
+"""Closed triangle meshes for planted objects (boxes, bags, cylinders), posed in H.
+
+Besides boxes and cylinders, the held-out container kinds (sim.scenario.HELDOUT_CONTAINER_KINDS,
+shapes no training image shows) have their own shapes: a rounded holdall (superellipsoid),
+a drum (barrel with bulged staves), a hexagonal case, a wedge-shaped case and a net bag of
+packages (a cluster of small boxes). Every shape fills the box (length, width, height) of
+its size, is closed and wound outward, and is a pure function of the object (no random
+draws), so the same scenario always gives the same mesh."""
 from __future__ import annotations
 
 import math
@@ -12,6 +19,13 @@ _BOX_F = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5,
                    [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]])
 CYLINDER_SIDES = 16
 CYLINDER_KINDS = frozenset({"torpedo", "fender", "rope", "fish"})
+SUPERELLIPSOID_EXPONENT = 3.0  # 2 = ellipsoid; larger = boxier: a soft bag with rounded edges
+ELLIPSOID_RINGS, ELLIPSOID_SEGMENTS = 10, 20
+DRUM_SIDES, DRUM_RINGS, DRUM_BULGE = 20, 6, 0.08  # bulge: radius at the middle over the rims, minus 1
+# net bag: packages as (centre x, y, z, size x, y, z, yaw deg) in the unit box (-0.5..0.5)
+NET_BAG_PACKAGES = ((-0.27, -0.22, -0.23, 0.44, 0.5, 0.52, 8.0), (0.24, -0.2, -0.25, 0.5, 0.54, 0.48, -12.0),
+                    (-0.25, 0.24, -0.24, 0.46, 0.48, 0.5, -5.0), (0.26, 0.23, -0.22, 0.44, 0.5, 0.54, 15.0),
+                    (-0.05, 0.0, 0.24, 0.56, 0.6, 0.5, 30.0), (0.3, 0.05, 0.25, 0.36, 0.42, 0.46, -20.0))
 
 
 def _frame(normal_h, axis_h) -> np.ndarray:
@@ -40,15 +54,99 @@ def _unit_cylinder(sides: int = CYLINDER_SIDES) -> tuple[np.ndarray, np.ndarray]
     return v, np.array(f)
 
 
-def posed_shape(cylinder: bool, center_h, axis_h, normal_h, size_m) -> TriangleMesh:
-    """A box or a cylinder (along its axis) of size (length, width, height), posed in H."""
-    v, f = _unit_cylinder() if cylinder else (_BOX_V, _BOX_F)
+def _unit_superellipsoid(exponent: float = SUPERELLIPSOID_EXPONENT, rings: int = ELLIPSOID_RINGS,
+                         segments: int = ELLIPSOID_SEGMENTS) -> tuple[np.ndarray, np.ndarray]:
+    """|x|^e + |y|^e + |z|^e = 0.5^e (poles on x), closed, outward."""
+    def spow(c, p):
+        return np.sign(c) * np.abs(c) ** p
+
+    p = 2.0 / exponent
+    lat = np.linspace(0, math.pi, rings + 1)[1:-1]  # between the poles
+    lon = np.linspace(0, 2 * math.pi, segments, endpoint=False)
+    la, lo = np.meshgrid(lat, lon, indexing="ij")
+    x = spow(np.cos(la), p)
+    y = spow(np.sin(la), p) * spow(np.cos(lo), p)
+    z = spow(np.sin(la), p) * spow(np.sin(lo), p)
+    v = np.vstack([np.column_stack([x.ravel(), y.ravel(), z.ravel()]) * 0.5, [[0.5, 0, 0], [-0.5, 0, 0]]])
+    return v, _ring_faces(rings - 1, segments, cap_first=len(v) - 2, cap_last=len(v) - 1)
+
+
+def _ring_faces(n_rings: int, segments: int, *, cap_first: int, cap_last: int) -> np.ndarray:
+    """Faces of n_rings rings of `segments` vertices (ring k starts at k * segments) joined
+    in order, capped by a vertex at each end: outward when the rings run from +x to -x
+    and turn counter-clockwise seen from +x."""
+    f = []
+    for k in range(n_rings - 1):
+        for i in range(segments):
+            j = (i + 1) % segments
+            a, b, c, d = k * segments + i, k * segments + j, (k + 1) * segments + i, (k + 1) * segments + j
+            f += [[a, c, d], [a, d, b]]
+    last = (n_rings - 1) * segments
+    for i in range(segments):
+        j = (i + 1) % segments
+        f += [[cap_first, i, j], [cap_last, last + j, last + i]]
+    return np.array(f)
+
+
+def _unit_drum(sides: int = DRUM_SIDES, rings: int = DRUM_RINGS, bulge: float = DRUM_BULGE):
+    """A barrel along x (-0.5..0.5), widest (radius 0.5) at the middle, closed, outward."""
+    xs = np.linspace(0.5, -0.5, rings + 1)
+    radius = 0.5 * (1 + bulge * (1 - (2 * xs) ** 2)) / (1 + bulge)
+    ang = np.linspace(0, 2 * math.pi, sides, endpoint=False)
+    v = [np.column_stack([np.full(sides, x), r * np.cos(ang), r * np.sin(ang)]) for x, r in zip(xs, radius)]
+    v = np.vstack(v + [[[0.5, 0, 0], [-0.5, 0, 0]]])
+    return v, _ring_faces(rings + 1, sides, cap_first=len(v) - 2, cap_last=len(v) - 1)
+
+
+def _unit_wedge() -> tuple[np.ndarray, np.ndarray]:
+    """A wedge: full height at -x, sloping to nothing at +x (a faired case), closed, outward."""
+    v = np.array([[-0.5, -0.5, -0.5], [0.5, -0.5, -0.5], [-0.5, -0.5, 0.5],
+                  [-0.5, 0.5, -0.5], [0.5, 0.5, -0.5], [-0.5, 0.5, 0.5]])
+    f = np.array([[0, 2, 1], [3, 4, 5],  # the two triangular sides
+                  [0, 1, 4], [0, 4, 3],  # bottom
+                  [0, 3, 5], [0, 5, 2],  # back
+                  [1, 2, 5], [1, 5, 4]])  # slope
+    return v, f[:, ::-1]
+
+
+def _unit_hexagonal() -> tuple[np.ndarray, np.ndarray]:
+    """A hexagonal prism along x filling the unit box, closed, outward."""
+    v, f = _unit_cylinder(6)
+    v = v.copy()
+    v[:, 1:] /= 2 * np.abs(v[:, 1:]).max(axis=0)
+    return v, f[:, ::-1]  # _unit_cylinder's faces are wound the other way round
+
+
+def _unit_net_bag() -> tuple[np.ndarray, np.ndarray]:
+    """Packages in a cluster, each a small box, filling the unit box."""
+    verts, faces = [], []
+    for k, (cx, cy, cz, sx, sy, sz, yaw) in enumerate(NET_BAG_PACKAGES):
+        a = math.radians(yaw)
+        rot = np.array([[math.cos(a), -math.sin(a), 0.0], [math.sin(a), math.cos(a), 0.0], [0.0, 0.0, 1.0]])
+        verts.append((_BOX_V * [sx, sy, sz]) @ rot.T + [cx, cy, cz])
+        faces.append(_BOX_F + 8 * k)
+    v = np.vstack(verts)
+    lo, hi = v.min(0), v.max(0)
+    return (v - (lo + hi) / 2) / (hi - lo), np.vstack(faces)  # exactly the unit box, as the other shapes
+
+
+_SHAPES = {"cylinder": _unit_cylinder, "hexagonal": _unit_hexagonal, "superellipsoid": _unit_superellipsoid,
+           "drum": _unit_drum, "wedge": _unit_wedge, "net_bag": _unit_net_bag, "box": lambda: (_BOX_V, _BOX_F)}
+KIND_SHAPES = {"holdall": "superellipsoid", "drum": "drum", "hex_case": "hexagonal", "wedge_case": "wedge",
+               "net_bag": "net_bag", **{k: "cylinder" for k in CYLINDER_KINDS}}
+
+
+def posed_shape(cylinder: bool | str, center_h, axis_h, normal_h, size_m) -> TriangleMesh:
+    """A shape (True: cylinder, False: box, or a name in _SHAPES) along its axis, of size
+    (length, width, height), posed in H."""
+    shape = cylinder if isinstance(cylinder, str) else ("cylinder" if cylinder else "box")
+    v, f = _SHAPES[shape]()
     local = v * np.asarray(size_m, float)
     return TriangleMesh(local @ _frame(normal_h, axis_h).T + np.asarray(center_h, float), f)
 
 
 def object_mesh(obj) -> TriangleMesh:
-    return posed_shape(obj.kind in CYLINDER_KINDS, obj.center_h, obj.axis_h, obj.normal_h, obj.size_m)
+    return posed_shape(KIND_SHAPES.get(obj.kind, "box"), obj.center_h, obj.axis_h, obj.normal_h, obj.size_m)
 
 
 def combined_mesh(meshes: list[TriangleMesh]) -> tuple[TriangleMesh, np.ndarray]:

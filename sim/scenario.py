@@ -5,6 +5,10 @@ A scenario file (`*.scenario.json`, versioned) holds the vessel, its hull (param
 dimensions or a mesh path), placement, water quality, and every planted object and
 distractor with its pose. `generate_scenario` draws one from a seed; `ground_truth`
 gives each object's class, pose, size and hull-surface address.
+
+Container kinds come in two disjoint sets: CONTAINER_KINDS, which every default draw uses
+(training data, `hullwatch sim`), and HELDOUT_CONTAINER_KINDS, shapes drawn only when a
+caller asks (`container_kinds=`), for evaluation sets that training never saw.
 """
 from __future__ import annotations
 
@@ -40,8 +44,17 @@ OBJECT_KINDS: dict[str, tuple[str | None, tuple[tuple[float, float], ...]]] = {
     "fender": (None, ((0.6, 1.5), (0.3, 0.6), (0.3, 0.6))),
     "debris": (None, ((0.1, 0.5), (0.1, 0.4), (0.05, 0.3))),
     "fouling_clump": (None, ((0.2, 0.8), (0.2, 0.6), (0.05, 0.2))),
+    # held out: container shapes that training data never shows (generate_scenario draws them
+    # only when asked, for evaluation sets; meshes in sim.object_meshes)
+    "holdall": ("parasitic_container", ((0.5, 1.1), (0.3, 0.5), (0.25, 0.45))),
+    "drum": ("parasitic_container", ((0.55, 0.9), (0.35, 0.6), (0.35, 0.6))),
+    "hex_case": ("parasitic_container", ((0.4, 1.0), (0.25, 0.45), (0.2, 0.4))),
+    "wedge_case": ("parasitic_container", ((0.5, 1.2), (0.3, 0.6), (0.15, 0.35))),
+    "net_bag": ("parasitic_container", ((0.5, 1.0), (0.35, 0.7), (0.2, 0.45))),
 }
 CONTAINER_KINDS = ("duffel_bag", "magnetic_box", "torpedo", "sea_chest_package")
+HELDOUT_CONTAINER_KINDS = ("holdall", "drum", "hex_case", "wedge_case", "net_bag")
+RECESS_KINDS = ("sea_chest_package", "net_bag")  # hidden on the floor of a sea chest, behind its grating
 ANOMALY_KINDS = ("grating_missing", "bolts_removed", "tunnel_foreign_object", "fresh_weld")
 DISTRACTOR_KINDS = ("fish", "rope", "fender", "debris", "fouling_clump")
 GRATED_NICHE_KINDS = ("sea_chest", "bow_thruster", "stern_thruster")  # where a grating can go missing
@@ -172,11 +185,22 @@ def _atomic_json(path: Path, doc: dict) -> None:
 # ---- generation -----------------------------------------------------------------------
 def generate_scenario(model, placement: Placement, *, seed: int, water: str = "moderate", containers: int = 3,
                       anomalies: int = 1, distractors: int = 4, vessel_name: str = "vessel",
-                      hull_ref: dict | None = None) -> Scenario:
+                      hull_ref: dict | None = None, container_kinds=None) -> Scenario:
     """Objects placed on the real wetted hull and in its niche areas, drawn from `seed`
-    alone: the same seed gives the same scenario, bit for bit."""
+    alone: the same seed gives the same scenario, bit for bit.
+
+    container_kinds: the kinds containers are drawn from; default CONTAINER_KINDS (what
+    training data shows). Evaluation sets pass HELDOUT_CONTAINER_KINDS. The default draws
+    exactly what this function drew before held-out kinds existed."""
     from hull.wetted import wetted_surface
 
+    kinds = CONTAINER_KINDS if container_kinds is None else tuple(container_kinds)
+    if not kinds:
+        raise ScenarioError("container_kinds: give at least one kind")
+    for k in kinds:
+        if OBJECT_KINDS.get(k, (None,))[0] != "parasitic_container":
+            raise ScenarioError(f"container_kinds: {k!r} is not a container kind; containers are "
+                                f"{', '.join(CONTAINER_KINDS + HELDOUT_CONTAINER_KINDS)}")
     rng = np.random.default_rng(seed)
     wet = wetted_surface(model.mesh, placement.draft_m).mesh
     areas = wet.face_areas()
@@ -202,17 +226,18 @@ def generate_scenario(model, placement: Placement, *, seed: int, water: str = "m
         # the object sits on the surface: its centre half its height out along the normal
         center = np.asarray(center, float) + normal * size[2] / 2
         paint = rng.uniform(0.1, 0.9, 3) if kind != "torpedo" else np.array([0.45, 0.12, 0.1])  # hull red
-        reflect = {"torpedo": 0.9, "magnetic_box": 0.8, "fish": 0.2, "rope": 0.3}.get(kind, 0.5)
+        reflect = {"torpedo": 0.9, "magnetic_box": 0.8, "fish": 0.2, "rope": 0.3, "drum": 0.85, "hex_case": 0.7,
+                   "wedge_case": 0.75}.get(kind, 0.5)
         objects.append(PlantedObject(name, kind, tuple(map(float, center)), tuple(map(float, normal)),
                                      tuple(map(float, axis)), size, attached, tuple(map(float, paint)),
                                      float(reflect * rng.uniform(0.8, 1.0))))
 
     for k in range(containers):
-        kind = CONTAINER_KINDS[int(rng.integers(len(CONTAINER_KINDS)))]
+        kind = kinds[int(rng.integers(len(kinds)))]
         name = f"container {k + 1} ({kind.replace('_', ' ')})"
         chest = [n for n in niches if str(getattr(n.kind, "value", n.kind)) == "sea_chest"]
         keels = [n for n in niches if str(getattr(n.kind, "value", n.kind)) == "bilge_keel"]
-        if kind == "sea_chest_package" and chest:
+        if kind in RECESS_KINDS and chest:
             # on the floor of the recess, behind the grating (the world cuts the recess)
             n = chest[int(rng.integers(len(chest)))]
             make(kind, name, np.asarray(n.center_h) - np.asarray(n.normal_h) * recess_depth_m(n), n.normal_h, n.name)

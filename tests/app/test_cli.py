@@ -142,11 +142,11 @@ def test_sim_port_in_use():
 def test_default_command_runs_the_station_on_the_embedded_world():
     import re
 
-    proc = hullwatch("--duration", "6", timeout=100)
+    proc = hullwatch("--duration", "8", timeout=100)
     assert proc.returncode == 0, proc.stderr
     assert "embedded world" in proc.stderr
     assert "camera: H.264 RTP/UDP" in proc.stderr and "multibeam: Oculus protocol" in proc.stderr
-    assert "step: holding" in proc.stderr
+    assert "step: lights 50%" in proc.stderr and "step: holding" in proc.stderr
     assert proc.stdout.count("depth") >= 3
     # the station decodes the vehicle's video and reads its sonar, which sees the hull 5 m ahead
     fps = [float(v) for v in re.findall(r"video ([0-9.]+) fps 640x480", proc.stdout)]

@@ -62,7 +62,8 @@ def test_bad_arguments_exit_2(tmp_path, args):
 def test_help_names_the_options():
     proc = hullwatch("dataset", "--help")
     assert proc.returncode == 0
-    for opt in ("--kind", "--n", "--seed", "--size", "--negatives", "--force", "--from-fls"):
+    for opt in ("--kind", "--n", "--seed", "--size", "--negatives", "--force", "--from-fls", "--heldout", "--hull",
+                "--hull-scale", "--draft"):
         assert opt in proc.stdout
 
 
@@ -78,3 +79,33 @@ def test_from_fls_needs_sonar_and_an_fls_folder(tmp_path):
     assert proc.returncode == 1 and "--kind sonar" in _one_line_error(proc)
     proc = hullwatch("dataset", "--kind", "sonar", "--from-fls", str(tmp_path), "-o", str(tmp_path / "o"))
     assert proc.returncode == 1 and "BoxAnnotations" in _one_line_error(proc)
+
+
+def test_renders_a_heldout_set(tmp_path):
+    out = tmp_path / "held"
+    proc = hullwatch("dataset", "--kind", "camera", "--n", "3", "--seed", "2", "--size", "96x72", "--heldout",
+                     "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "held-out camera images on held-out parametric hulls" in proc.stderr
+    assert "(train 0, val 0, test 3)" in proc.stdout and "for evaluation only" in proc.stdout
+    card = json.loads((out / "card.json").read_text())
+    assert card["heldout"] is True and card["frames"] == {"train": 0, "val": 0, "test": 3}
+    assert "What training never saw" in (out / "card.md").read_text()
+
+
+@pytest.mark.parametrize("args", [["--n", "3", "--hull", "h.stl"], ["--n", "3", "--draft", "4"],
+                                  ["--n", "3", "--heldout", "--draft", "4"],
+                                  ["--n", "3", "--heldout", "--hull-scale", "0"],
+                                  ["--from-fls", "x", "--heldout"]])
+def test_heldout_arguments_exit_2(tmp_path, args):
+    proc = hullwatch("dataset", "--kind", "sonar", *args, "-o", str(tmp_path / "out"))
+    assert proc.returncode == 2, proc.stderr
+    assert "usage: hullwatch dataset" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_heldout_hull_errors_are_one_line(tmp_path):
+    proc = hullwatch("dataset", "--kind", "sonar", "--n", "3", "--heldout", "--hull", str(tmp_path / "none.stl"),
+                     "-o", str(tmp_path / "out"))
+    assert proc.returncode == 1 and "not found" in _one_line_error(proc)
+    assert not (tmp_path / "out").exists()

@@ -88,6 +88,18 @@ def test_train_errors_are_one_line(data, tmp_path):
     msg = _one_line_error(proc.stderr)
     assert proc.returncode == 1 and "install the train extra" in msg and "pip install -e" in msg
     assert not (tmp_path / "m.onnx").exists() and not (tmp_path / "m.train").exists()
+    # several data sets: the same set twice is refused, a held-out evaluation set is refused
+    proc = hullwatch("train", "--kind", "camera", "--data", str(data), "--data", str(data), "-o",
+                     str(tmp_path / "m.onnx"))
+    assert proc.returncode == 1 and "given twice" in _one_line_error(proc.stderr)
+    held = tmp_path / "held"
+    from vision.training.synthetic_dataset import SyntheticSpec, build_synthetic_dataset
+
+    build_synthetic_dataset(SyntheticSpec("camera", 3, seed=1, image_size=(64, 48), heldout=True), held)
+    proc = hullwatch("train", "--kind", "camera", "--data", str(data), "--data", str(held), "-o",
+                     str(tmp_path / "m.onnx"))
+    assert proc.returncode == 1 and "held-out evaluation set" in _one_line_error(proc.stderr)
+    assert not (tmp_path / "m.train").exists()
 
 
 @pytest.mark.parametrize("args", [["train", "--kind", "camera", "-o", "m.onnx"],  # no --data

@@ -17,25 +17,24 @@ from vision.classes import CLASSES
 OCULUS_RAW = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sonar_oculus" / "one_ping_8bit.raw"
 
 
-_CONFIDENT = {}
+_BIASED = {}
 
 
-@pytest.fixture
-def boosted(tiny, tmp_path_factory):  # noqa: F811
-    """The tiny model with its class biases raised far enough (+12) that it reports many
-    confident boxes: a barely trained model stands in for a good one where the test is
-    about the plumbing (files, tracking, timing), not about accuracy."""
-    if "model" not in _CONFIDENT:
+def _biased_model(tiny, tmp_path_factory, bias: float):  # noqa: F811
+    """The tiny model with its class biases raised by `bias`: a barely trained model then
+    reports many confident boxes, standing in for a good one where the test is about the
+    plumbing (files, tracking, timing, engines), not about accuracy."""
+    if bias not in _BIASED:
         from ultralytics import YOLO
 
         from vision.detect.model_card import sha256_of
         from vision.training.export_onnx import export_onnx
         from vision.training.model_card_writer import card_document, write_card
 
-        root = tmp_path_factory.mktemp("confident")
+        root = tmp_path_factory.mktemp(f"biased{bias:g}")
         y = YOLO(str(tiny["work"] / "run" / "weights" / "best.pt"))
         for branch in y.model.model[-1].cv3:
-            branch[-1].bias.data += 12.0
+            branch[-1].bias.data += bias
         y.save(str(root / "confident.pt"))
         card = json.loads(tiny["model"].with_name("tiny.card.json").read_text())
         onnx = root / "confident.onnx"
@@ -43,8 +42,20 @@ def boosted(tiny, tmp_path_factory):  # noqa: F811
         write_card(root / "confident.card.json", card_document(
             name="confident", kind="camera", classes=CLASSES, input_hw=card["input_hw"], sha256=sha256_of(onnx),
             class_thresholds={}))
-        _CONFIDENT["model"] = onnx
-    return _CONFIDENT["model"], None
+        _BIASED[bias] = onnx
+    return _BIASED[bias], None
+
+
+@pytest.fixture
+def boosted(tiny, tmp_path_factory):  # noqa: F811
+    """Confident everywhere (+12): many boxes above the tracker's 0.5."""
+    return _biased_model(tiny, tmp_path_factory, 12.0)
+
+
+@pytest.fixture
+def graded(tiny, tmp_path_factory):  # noqa: F811
+    """+5: scores spread out below saturation, so their order is well defined."""
+    return _biased_model(tiny, tmp_path_factory, 5.0)
 
 
 def _detector(boosted):  # noqa: F811
@@ -207,3 +218,24 @@ def test_detect_command_end_to_end_and_its_errors(boosted, tiny, tmp_path, capsy
     shutil.copy(boosted[0].with_name("confident.card.json"), tmp_path / "broken.card.json")
     assert main(["detect", str(images), "--model", str(broken), "-o", str(tmp_path / "o4")]) == 1
     assert "SHA-256" in capsys.readouterr().err
+
+
+def test_openvino_backend_matches_onnxruntime(graded, tiny, no_network):  # noqa: F811
+    import cv2
+
+    from vision.detect import OnnxDetector
+    from vision.detect.backends import openvino_available
+
+    if not openvino_available():
+        pytest.skip("OpenVINO is not installed (the optional openvino extra)")
+    ort = OnnxDetector(graded[0], expected_classes=CLASSES, backend="onnxruntime")
+    ov = OnnxDetector(graded[0], expected_classes=CLASSES, backend="openvino")
+    for p in sorted((tiny["data"] / "images" / "test").glob("*.png"))[:3]:
+        img = cv2.imread(str(p))
+        a, b = ort(img, conf=0.01), ov(img, conf=0.01)
+        assert len(a) > 0
+        top = min(10, len(a), len(b))
+        # the same boxes in the same order at the top; far down, near-tied scores may swap
+        assert np.allclose(a.xyxy[:top], b.xyxy[:top], atol=1.0)
+        assert np.allclose(a.confidence[:top], b.confidence[:top], atol=0.01)
+        assert abs(len(a) - len(b)) <= max(2, len(a) // 10)

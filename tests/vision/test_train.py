@@ -11,6 +11,7 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from vision.classes import CLASSES
@@ -66,7 +67,7 @@ def test_train_writes_onnx_and_a_card_that_vision_detect_accepts(tiny):
     assert card.classes == CLASSES and card.kind == "camera" and card.name == "tiny"
     assert card.input_hw == (96, 128)  # 128x96 frames at imgsz 128: rectangular, no padding
     det = OnnxDetector(tiny["model"], expected_classes=CLASSES)
-    assert det.session.get_inputs()[0].shape == [1, 3, 96, 128]
+    assert det.backend.input_shape == [1, 3, 96, 128]
     tr = card.extra["training"]
     ds_card = json.loads((tiny["data"] / "card.json").read_text())
     assert tr["dataset"]["seed"] == 3 and tr["dataset"]["frames"] == ds_card["frames"]
@@ -151,3 +152,122 @@ def test_imgsz_and_input_shapes():
     assert input_hw_for(640, (640, 360)) == (384, 640)  # sonar fan, padded up to a stride multiple
     assert input_hw_for(480, (320, 480)) == (480, 320)  # the real FLS frames are portrait
     assert input_hw_for((480, 640), (320, 480)) == (480, 640)
+
+
+# ---- alarm operating thresholds (issue 5) --------------------------------------------------
+def _constructed_val(n_empty: int, container_fa=(0.92, 0.72), niche_fa=(0.6,)):
+    """Val predictions and ground truth: 10 containers found at 0.95, 0.90, ... 0.50; 4 niche
+    anomalies found at 0.8, 0.7, 0.4, 0.3; object-free images with the given false alarms."""
+    from vision.classes import CLASS_ID
+
+    pc, na = CLASS_ID["parasitic_container"], CLASS_ID["niche_anomaly"]
+    box = np.array([[10.0, 10.0, 30.0, 30.0]])
+    preds, gts = [], []
+    for conf in np.round(0.95 - 0.05 * np.arange(10), 2):
+        preds.append((box, np.array([conf]), np.array([pc])))
+        gts.append((box, np.array([pc])))
+    for conf in (0.8, 0.7, 0.4, 0.3):
+        preds.append((box, np.array([conf]), np.array([na])))
+        gts.append((box, np.array([na])))
+    empty_gt = (np.zeros((0, 4)), np.zeros(0, int))
+    alarms = [(c, pc) for c in container_fa] + [(c, na) for c in niche_fa]
+    for i in range(n_empty):
+        if i < len(alarms):
+            conf, cls = alarms[i]
+            preds.append((box, np.array([conf]), np.array([cls])))
+        else:
+            preds.append((np.zeros((0, 4)), np.zeros(0), np.zeros(0, int)))
+        gts.append(empty_gt)
+    return preds, gts
+
+
+def test_alarm_thresholds_maximise_recall_within_the_false_alarm_budget():
+    from vision.evaluation.evaluate_dataset import evaluate_detections
+    from vision.training.model_card_writer import choose_operating_thresholds, choose_thresholds
+
+    # 1,300 object-free frames = 130 s at 10 fps: 0.5 per minute allows one false alarm
+    preds, gts = _constructed_val(1300)
+    thr, how, point = choose_operating_thresholds(preds, gts, CLASSES)
+    assert point["applied"] and point["budget_met"] and point["allowed_false_alarms"] == 1
+    # the budget is shared: spending it on the container (5 of 10 found, not 1) and keeping the niche
+    # anomaly quiet (2 of 4) finds 7; the other way round finds only 1 + 4 = 5
+    assert thr["parasitic_container"] == pytest.approx(0.735) and thr["niche_anomaly"] == pytest.approx(0.65)
+    assert how["parasitic_container"]["recall"] == 0.5 and how["niche_anomaly"]["recall"] == 0.5
+    assert how["parasitic_container"]["val_false_alarms"] == 1 and how["niche_anomaly"]["val_false_alarms"] == 0
+    assert point["val_false_alarms"] == 1 and point["val_false_alarms_per_min"] == pytest.approx(600 / 1300, 1e-3)
+    # what evaluate measures with these thresholds agrees, and stays within 0.5 per minute
+    rows, _, fa = evaluate_detections(preds, gts, CLASSES, [thr.get(c, 0.25) for c in CLASSES], fps=10)
+    assert fa.alarms == 1 and fa.per_minute <= 0.5
+    assert rows[CLASSES.index("parasitic_container")].recall == 0.5
+    # the F2 rule alone would have paid for recall with more false alarms than the budget
+    f2, _ = choose_thresholds(preds, gts, CLASSES)
+    _, _, fa2 = evaluate_detections(preds, gts, CLASSES, [f2.get(c, 0.25) for c in CLASSES], fps=10)
+    assert fa2.per_minute > 0.5
+    # landmark classes keep the current rule
+    assert all(how[c]["rule"] == "default (no validation instances)" for c in CLASSES[2:])
+
+
+def test_alarm_thresholds_fall_back_when_val_is_too_short_or_the_budget_unreachable():
+    from vision.training.model_card_writer import choose_operating_thresholds, choose_thresholds
+
+    preds, gts = _constructed_val(100)  # 10 s of object-free video: cannot measure 0.5 per minute
+    thr, how, point = choose_operating_thresholds(preds, gts, CLASSES)
+    assert not point["applied"] and "fewer than 120" in point["reason"] and "100 object-free" in point["reason"]
+    assert thr == choose_thresholds(preds, gts, CLASSES)[0]
+    assert point["val_false_alarms"] == sum(point["val_false_alarms_per_class"].values())
+    preds, gts = _constructed_val(1300, container_fa=(0.99, 0.98))  # above any threshold in range
+    thr, how, point = choose_operating_thresholds(preds, gts, CLASSES)
+    assert point["applied"] and not point["budget_met"] and thr["parasitic_container"] == 0.9
+
+
+# ---- several data sets: real FLS sonar frames + synthetic sonar (issue 5) ------------------
+FLS = Path(__file__).resolve().parents[3] / "shared" / "data" / "sonar_fls" / "watertank-segmentation"
+
+
+@pytest.mark.skipif(not FLS.is_dir(), reason="needs ../shared/data/sonar_fls (real FLS frames, in CI)")
+def test_sonar_trains_on_real_and_synthetic_sets_together(ultralytics_offline, no_network, tmp_path):
+    from vision.training.fls_dataset import LICENCE_NOTE, convert_fls
+    from vision.training.synthetic_dataset import SyntheticSpec, build_synthetic_dataset
+    from vision.training.train import TrainError, TrainSpec, train_model
+
+    # a small real set through the real converter: 7 blocks of 3 consecutive frames
+    src = tmp_path / "fls"
+    (src / "BoxAnnotations").mkdir(parents=True)
+    (src / "Images").mkdir()
+    for n in (block * 50 + k for block in range(7) for k in range(3)):
+        name = f"marine-debris-aris3k-{n}"
+        shutil.copy(FLS / "BoxAnnotations" / f"{name}.xml", src / "BoxAnnotations")
+        shutil.copy(FLS / "Images" / f"{name}.png", src / "Images")
+    real, synth = tmp_path / "real", tmp_path / "synth"
+    real_card = convert_fls(src, real, seed=0)
+    synth_card = build_synthetic_dataset(SyntheticSpec("sonar", 9, seed=4, image_size=(96, 54)), synth)
+    out = tmp_path / "models" / "sonar.onnx"
+    spec = TrainSpec("sonar", (real, synth), out, epochs=2, imgsz=64, seed=1, batch=8, workers=0, threads=1)
+    with pytest.raises(TrainError, match="given twice"):
+        train_model(dataclasses.replace(spec, data=(real, real)))
+    card = train_model(spec)
+
+    work = out.with_name("sonar.train")
+    union = (work / "data.yaml").read_text()
+    for d in (real, synth):  # every set's train and val images, listed in the work folder's data.yaml
+        assert str(d / "images" / "train") in union and str(d / "images" / "val") in union
+    run = json.loads((work / "run.json").read_text())
+    assert run["data"] == [str(real), str(synth)]
+    tr = card["training"]
+    assert tr["dataset"]["union_of"] == [str(real), str(synth)]
+    assert [d["path"] for d in tr["datasets"]] == [str(real), str(synth)]
+    assert tr["datasets"][0]["source"] == "real" and tr["datasets"][0]["licence"] == LICENCE_NOTE
+    assert tr["datasets"][1]["seed"] == 4 and tr["datasets"][1]["scenario_seeds"]
+    assert LICENCE_NOTE in card["licence"]["data"] and "AGPL" in card["licence"]["data"]
+    assert [n["dataset"] for n in card["licence"]["data_sets"]] == [str(real), str(synth)]
+    per = card["metrics"]["per_dataset"]  # test metrics per data set, never pooled
+    assert [m["dataset"] for m in per] == [str(real), str(synth)]
+    assert per[0]["images"] == real_card["frames"]["test"] and per[1]["images"] == synth_card["frames"]["test"]
+    assert per[0]["per_class"]["parasitic_container"]["instances"] == \
+        real_card["labels"]["test"].get("parasitic_container", 0)
+    op = card["alarm_operating_point"]
+    assert op["applied"] is False and "fewer than 120" in op["reason"]  # a tiny val split: the card says so
+    assert set(card["threshold_selection"]) == set(CLASSES)
+    # resuming with other data is refused
+    with pytest.raises(TrainError, match="finished already|used the data set"):
+        train_model(dataclasses.replace(spec, resume=True, data=(synth, real)))

@@ -1,4 +1,4 @@
-"""YOLO detector on ONNX Runtime (CPU), without torch.
+"""YOLO detector on ONNX Runtime or OpenVINO (CPU), without torch.
 
 Accepts both ultralytics export layouts: the classic head (1, 4 + classes, anchors) with
 centre/size boxes and per-class scores, which needs NMS here, and the end-to-end head
@@ -13,6 +13,7 @@ import numpy as np
 
 from ..detections import Detections
 from .letterbox import letterbox
+from .backends import make_backend
 from .model_card import ModelCard, ModelError, load_card, sha256_of
 from .nms import batched_nms
 
@@ -21,7 +22,7 @@ MAX_DETECTIONS = 300
 
 class OnnxDetector:
     def __init__(self, model_path, *, expected_classes=None, threads: int | None = None,
-                 verify_sha256: bool = True):
+                 verify_sha256: bool = True, backend: str = "onnxruntime"):
         path = Path(model_path)
         if not path.is_file():
             raise ModelError(f"{path}: model file not found")
@@ -29,22 +30,8 @@ class OnnxDetector:
         if verify_sha256 and sha256_of(path) != self.card.sha256:
             raise ModelError(f"{path}: SHA-256 differs from its model card: the file was changed or the "
                              f"card belongs to another model")
-        import onnxruntime as ort
-
-        if hasattr(ort, "disable_telemetry_events"):
-            ort.disable_telemetry_events()
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = int(threads)
-            opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types for bad protobufs
-            raise ModelError(f"{path}: not a loadable ONNX model ({str(exc).splitlines()[0][:200]})") from None
-        inp = self.session.get_inputs()[0]
-        self.input_name = inp.name
-        shape = inp.shape
+        self.backend = make_backend(backend, path, threads)
+        shape = self.backend.input_shape
         if len(shape) != 4 or shape[1] != 3:
             raise ModelError(f"{path}: expected an image input (N, 3, H, W), the model takes {shape}")
         # a model exported without dynamic axes takes exactly its batch size (usually 1)
@@ -53,7 +40,7 @@ class OnnxDetector:
         if len(fixed) == 2 and fixed != tuple(self.card.input_hw):
             raise ModelError(f"{path}: the model's input is {fixed[0]}x{fixed[1]} but its card says "
                              f"{self.card.input_hw[0]}x{self.card.input_hw[1]}")
-        out_shape = self.session.get_outputs()[0].shape
+        out_shape = self.backend.output_shape
         nc = len(self.card.classes)
         self.end_to_end = len(out_shape) == 3 and out_shape[-1] == 6
         if not self.end_to_end and (len(out_shape) != 3 or out_shape[1] != 4 + nc):
@@ -85,13 +72,13 @@ class OnnxDetector:
         x, lbs = self.preprocess(images)
         t1 = time.perf_counter()
         if self.batch_size is None or len(x) == self.batch_size:
-            out = self.session.run(None, {self.input_name: x})[0]
+            out = self.backend.run(x)
         else:  # a fixed-batch model: run it as often as the batch needs
             n, bs = len(x), self.batch_size
             pad = (-n) % bs
             if pad:
                 x = np.concatenate([x, np.repeat(x[-1:], pad, axis=0)])
-            out = np.concatenate([self.session.run(None, {self.input_name: x[i:i + bs]})[0]
+            out = np.concatenate([self.backend.run(x[i:i + bs])
                                   for i in range(0, len(x), bs)])[:n]
         t2 = time.perf_counter()
         result = [self._postprocess(out[i], lbs[i], conf) for i in range(len(lbs))]

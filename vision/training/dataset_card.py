@@ -50,6 +50,8 @@ def write_card(root: Path, card: dict) -> None:
 def card_markdown(card: dict) -> str:
     gen = card.get("generator", {})
     lines = [f"# {card.get('title', 'HullWatch data set')}", ""]
+    if card.get("heldout"):
+        lines += ["**Held out: for evaluation only.** Never train on this set.", ""]
     if card.get("summary"):
         lines += [card["summary"], ""]
     lines += ["| | |", "|---|---|",
@@ -70,6 +72,17 @@ def card_markdown(card: dict) -> str:
     for c in CLASSES:
         lines.append(f"| {c} | " + " | ".join(str(labels.get(s, {}).get(c, 0)) for s in SPLITS) + " |")
     lines.append("")
+    if card.get("unseen"):
+        u = card["unseen"]
+        lines += ["## What training never saw", "",
+                  f"- containers: {', '.join(u.get('container_kinds', []))} (training sets hold "
+                  f"{', '.join(u.get('training_container_kinds', []))})",
+                  f"- hull: {u.get('hull', {}).get('rule', '')}"
+                  + (f"; file {u['hull']['file']} (SHA-256 {u['hull'].get('sha256')}), scale {u['hull'].get('scale')}, "
+                     f"draft {u['hull'].get('draft_m')} m; niche areas: {u['hull'].get('niche_source')}"
+                     if u.get("hull", {}).get("file") else ""),
+                  f"- random streams: {u.get('seed_domain', '')}",
+                  f"- seen in training: {', '.join(u.get('seen_in_training', []))}", ""]
     if card.get("parameters"):
         lines += ["## Parameters", "", "```json", json.dumps(card["parameters"], indent=2), "```", ""]
     for key, title in (("honesty", "What the images are, and are not"), ("licence", "Licence")):

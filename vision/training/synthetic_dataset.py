@@ -21,6 +21,17 @@ detector that never saw an empty hull raises false alarms.
 Splits are by hull: every image of a hull (all its scenarios and views) lands in one of
 train/val/test, so near-identical views never straddle train and test.
 
+Held-out evaluation sets (`heldout=True`, `hullwatch dataset --heldout`) hold only test
+images (train/ and val/ exist but are empty) of what training never draws:
+* containers of HELDOUT_CONTAINER_KINDS only (holdall, drum, hexagonal and wedge cases, net
+  bag of packages), never the training kinds (sim.scenario.CONTAINER_KINDS);
+* an unseen hull: the given mesh file (training only ever renders parametric hulls), or
+  parametric hulls of HELDOUT_HULL_FAMILIES, whose length/beam ratio lies in a gap that no
+  training family reaches (HELDOUT_L_OVER_B against the families' l_over_b ranges);
+* other random streams: the seed domain of a held-out set differs from training's
+  (HELDOUT_SEED_DOMAIN), so even the same --seed draws other scenarios, poses and settings.
+Anomalies, distractors and landmarks are the training kinds; the card says so.
+
 Determinism: everything is drawn from numpy generators seeded from (seed, kind, hull,
 scenario or image index), and images are written as PNG with a fixed compression level.
 PNG, not JPEG: the camera renderer already applies the video link's JPEG compression, and
@@ -65,6 +76,7 @@ CAMERA_MIN_SIGNAL = 0.02
 REFERENCE_STANDOFF_M, REFERENCE_LIGHT_POWER = 2.0, 25.0  # the renderer's default lamps suit ~2 m
 ATTEMPTS = 4  # poses tried per image before taking what the last one saw
 _KIND_CODE = {"camera": 1, "sonar": 2}
+HELDOUT_SEED_DOMAIN = 100  # added to the kind code: held-out sets draw from other streams than training sets
 
 # family -> length (m), L/B, B/T, D/T, block coefficient, P(bulbous bow), P(transom), P(skeg)
 HULL_FAMILIES: dict[str, dict] = {
@@ -77,6 +89,19 @@ HULL_FAMILIES: dict[str, dict] = {
     "workboat_tug": dict(length_m=(18, 40), l_over_b=(2.8, 4.0), b_over_t=(2.2, 3.2), d_over_t=(1.3, 1.7),
                          cb=(0.45, 0.60), bulb=0.0, transom=0.6, skeg=0.8),
 }
+# Held-out hulls: families training never draws. Their length/beam ratio lies in the gap
+# (4.0, 5.0) between the training families' ranges (workboat_tug up to 4.0, ferry_roro from
+# 5.0): a held-out hull can never be mistaken for a training hull (checked at import).
+HELDOUT_L_OVER_B = (4.15, 4.85)
+HELDOUT_HULL_FAMILIES: dict[str, dict] = {
+    "offshore_supply": dict(length_m=(50, 95), l_over_b=HELDOUT_L_OVER_B, b_over_t=(2.4, 3.2), d_over_t=(1.3, 1.6),
+                            cb=(0.62, 0.74), bulb=0.3, transom=1.0, skeg=0.4),
+    "fishing_trawler": dict(length_m=(22, 60), l_over_b=HELDOUT_L_OVER_B, b_over_t=(2.2, 2.8), d_over_t=(1.4, 1.8),
+                            cb=(0.50, 0.62), bulb=0.1, transom=0.7, skeg=0.9),
+}
+assert all(f["l_over_b"][1] < HELDOUT_L_OVER_B[0] or f["l_over_b"][0] > HELDOUT_L_OVER_B[1]
+           for f in HULL_FAMILIES.values()), "held-out hulls must be disjoint from the training families"
+MESH_BERTHS = 4  # placements (berth side, heading, water depth) a mesh hull is rendered at, at most
 LICENCE_NOTE = ("Synthetic: every image was rendered by HullWatch's simulator (sim/) from parametric hulls and "
                 "random scenarios; no photographs or third-party data are in it. HullWatch is free software under "
                 "AGPL-3.0-or-later; keep this card with the data set so its origin and generator stay known.")
@@ -92,6 +117,12 @@ class SyntheticDatasetError(ValueError):
     pass
 
 
+HELDOUT_HONESTY = ("Held out: an evaluation-only set. Every image is in the test split; train/ and val/ are "
+                   "empty. What no training set shows: the containers' shapes ({kinds}, never {train_kinds}) "
+                   "and the hull ({hull}); its random streams differ from any training set's. What training does "
+                   "show: the landmark and anomaly classes, the distractors, the water, lights and sensor models.")
+
+
 @dataclasses.dataclass(frozen=True)
 class SyntheticSpec:
     kind: str
@@ -100,13 +131,33 @@ class SyntheticSpec:
     image_size: tuple[int, int] | None = None  # (width, height); default by kind
     negative_fraction: float = NEGATIVE_FRACTION
     images_per_hull: int | None = None
+    heldout: bool = False  # an evaluation-only set of what training never sees (module docstring)
+    hull_path: str | None = None  # held out only: a hull mesh file instead of held-out parametric hulls
+    hull_scale: float = 1.0  # of hull_path: model-to-full-scale factor
+    hull_draft_m: float | None = None  # of hull_path: draft at the berth; default 40% of its depth
+
+    @property
+    def min_images(self) -> int:
+        return 1 if self.heldout else MIN_IMAGES
 
     def validate(self) -> None:
         if self.kind not in KINDS:
             raise SyntheticDatasetError(f"kind: one of {', '.join(KINDS)}, got {self.kind!r}")
-        if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or not MIN_IMAGES <= self.n <= MAX_IMAGES:
-            raise SyntheticDatasetError(f"n: the number of images must be a whole number from {MIN_IMAGES} "
-                                        f"(one per split) to {MAX_IMAGES:,}, got {self.n!r}")
+        lo = self.min_images
+        if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or not lo <= self.n <= MAX_IMAGES:
+            raise SyntheticDatasetError(f"n: the number of images must be a whole number from {lo} "
+                                        f"{'' if self.heldout else '(one per split) '}to {MAX_IMAGES:,}, "
+                                        f"got {self.n!r}")
+        if not self.heldout and (self.hull_path is not None or self.hull_draft_m is not None
+                                 or self.hull_scale != 1.0):
+            raise SyntheticDatasetError("hull: a hull mesh renders a held-out evaluation set (heldout=True, "
+                                        "--heldout); training sets use parametric hulls only")
+        if not (isinstance(self.hull_scale, (int, float)) and 0 < self.hull_scale < 1e4):
+            raise SyntheticDatasetError(f"hull scale: a factor > 0, got {self.hull_scale!r}")
+        if self.hull_draft_m is not None and self.hull_path is None:
+            raise SyntheticDatasetError("draft: give the hull mesh it belongs to (--hull FILE)")
+        if self.hull_draft_m is not None and not self.hull_draft_m > 0:
+            raise SyntheticDatasetError(f"draft: metres > 0, got {self.hull_draft_m!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise SyntheticDatasetError(f"seed: a whole number >= 0, got {self.seed!r}")
         if not 0.0 <= self.negative_fraction <= 0.9:
@@ -123,6 +174,11 @@ class SyntheticSpec:
 
     @property
     def per_hull(self) -> int:
+        if self.heldout:  # one split: no minimum number of hulls (a mesh: its berths)
+            per = self.images_per_hull or IMAGES_PER_HULL[self.kind]
+            if self.hull_path is not None and not self.images_per_hull:
+                per = max(per, math.ceil(self.n / MESH_BERTHS))
+            return max(1, min(per, self.n))
         # at least 3 hulls: one for each split
         return max(1, min(self.images_per_hull or IMAGES_PER_HULL[self.kind], self.n // 3))
 
@@ -150,18 +206,25 @@ class Sample:
     fan: object = None
 
 
+def _domain(spec: SyntheticSpec) -> int:
+    return _KIND_CODE[spec.kind] + (HELDOUT_SEED_DOMAIN if spec.heldout else 0)
+
+
 def _seed(spec: SyntheticSpec, *keys: int) -> int:
-    return int(np.random.SeedSequence([int(spec.seed), _KIND_CODE[spec.kind], *keys]).generate_state(1)[0])
+    return int(np.random.SeedSequence([int(spec.seed), _domain(spec), *keys]).generate_state(1)[0])
 
 
 def _rng(spec: SyntheticSpec, *keys: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([int(spec.seed), _KIND_CODE[spec.kind], *keys]))
+    return np.random.default_rng(np.random.SeedSequence([int(spec.seed), _domain(spec), *keys]))
 
 
 def plan_hulls(spec: SyntheticSpec) -> list[HullPlan]:
-    """Which images each hull renders and which split it belongs to (seeded, by hull)."""
+    """Which images each hull renders and which split it belongs to (seeded, by hull).
+    A held-out set puts every hull in test."""
     per = spec.per_hull
     n_hulls = math.ceil(spec.n / per)
+    if spec.heldout:
+        return [HullPlan(h, "test", h * per, min(per, spec.n - h * per)) for h in range(n_hulls)]
     counts = split_counts(n_hulls)
     order = _rng(spec, 0xA11).permutation(n_hulls)
     split_of = {}
@@ -179,13 +242,15 @@ def negative_images(spec: SyntheticSpec) -> frozenset[int]:
 
 
 # ---- hulls and scenarios -----------------------------------------------------------------
-def draw_hull(rng: np.random.Generator):
-    """(family, HullDimensions, Placement) of one randomised vessel at its berth."""
+def draw_hull(rng: np.random.Generator, families: dict | None = None):
+    """(family, HullDimensions, Placement) of one randomised vessel at its berth, from the
+    training families (default) or the given ones (HELDOUT_HULL_FAMILIES)."""
     from hull.parametric import HullDimensions
     from hull.placement import Placement
 
-    family = list(HULL_FAMILIES)[int(rng.integers(len(HULL_FAMILIES)))]
-    f = HULL_FAMILIES[family]
+    families = HULL_FAMILIES if families is None else families
+    family = list(families)[int(rng.integers(len(families)))]
+    f = families[family]
     u = lambda lo_hi: float(rng.uniform(*lo_hi))  # noqa: E731
     length = u(f["length_m"])
     beam = length / u(f["l_over_b"])
@@ -200,6 +265,40 @@ def draw_hull(rng: np.random.Generator):
                           draft_m=berth_draft, berth_side=("port", "starboard")[int(rng.integers(2))],
                           quay_gap_m=round(u((1.5, 6.0)), 2), water_depth_m=round(berth_draft + u((1.5, 10.0)), 2))
     return family, dims, placement
+
+
+def is_heldout_hull(dims) -> bool:
+    """True when a parametric hull's length/beam lies in the held-out gap (no training
+    family draws it)."""
+    lo, hi = HELDOUT_L_OVER_B
+    return lo - 0.01 <= dims.length_m / dims.beam_m <= hi + 0.01
+
+
+def mesh_berth(model, draft_m: float, rng: np.random.Generator):
+    """A random berth (side, heading, quay gap, water under the keel) for a mesh hull at draft_m."""
+    from hull.placement import Placement
+
+    u = lambda lo_hi: float(rng.uniform(*lo_hi))  # noqa: E731
+    return Placement(origin_lat_deg=None, origin_lon_deg=None, heading_deg=round(u((0.0, 359.9)), 1),
+                     draft_m=round(float(draft_m), 4), berth_side=("port", "starboard")[int(rng.integers(2))],
+                     quay_gap_m=round(u((1.5, 6.0)), 2), water_depth_m=round(float(draft_m) + u((1.5, 10.0)), 2))
+
+
+def load_heldout_mesh(spec: SyntheticSpec):
+    """(HullModel, draft_m) of the spec's hull mesh file, with its niche-area sidecar if any."""
+    from hull.loader import HullLoadError
+    from hull.model import HullModel
+    from hull.niche import NicheFileError
+
+    try:
+        model = HullModel.load(spec.hull_path, scale=float(spec.hull_scale))
+    except (HullLoadError, NicheFileError, OSError) as exc:
+        raise SyntheticDatasetError(f"hull: {exc}") from None
+    draft = spec.hull_draft_m if spec.hull_draft_m is not None else 0.4 * model.depth_m
+    if not 0 < draft < model.depth_m:
+        raise SyntheticDatasetError(f"draft {draft:g} m must lie between the keel and the deck of {model.name} "
+                                    f"(depth {model.depth_m:.2f} m at scale {spec.hull_scale:g})")
+    return model, float(draft)
 
 
 class _HullContext:
@@ -383,25 +482,50 @@ class SyntheticRenderer:
         self.plan = plan_hulls(spec)
         self.negatives = negative_images(spec)
         self.hulls: list[dict] = []
+        self.mesh = load_heldout_mesh(spec) if spec.hull_path is not None else None  # (model, draft)
+
+    @property
+    def container_kinds(self) -> tuple[str, ...]:
+        from sim.scenario import CONTAINER_KINDS, HELDOUT_CONTAINER_KINDS
+
+        return HELDOUT_CONTAINER_KINDS if self.spec.heldout else CONTAINER_KINDS
+
+    def _hull(self, hp: HullPlan, rng: np.random.Generator):
+        """(family, model, placement, hull record, hull_ref of the scenario)."""
+        from hull.model import HullModel
+
+        if self.mesh is not None:
+            model, draft = self.mesh
+            placement = mesh_berth(model, draft, rng)
+            rec = {"family": "mesh file", "mesh": {"file": Path(self.spec.hull_path).name, "sha256": model.sha256,
+                                                    "scale": float(self.spec.hull_scale),
+                                                    "length_m": round(model.length_m, 3),
+                                                    "beam_m": round(model.beam_m, 3),
+                                                    "depth_m": round(model.depth_m, 3),
+                                                    "niche_areas": [a.name for a in model.niche_areas]}}
+            return "mesh", model, placement, rec, {"path": str(Path(self.spec.hull_path).resolve()),
+                                                   "scale": float(self.spec.hull_scale)}
+        family, dims, placement = draw_hull(rng, HELDOUT_HULL_FAMILIES if self.spec.heldout else None)
+        return family, HullModel.parametric_hull(dims), placement, {"family": family,
+                                                                   "dims": dataclasses.asdict(dims)}, None
 
     def samples(self) -> Iterator[Sample]:
         for hp in self.plan:
             yield from self._hull_samples(hp)
 
     def _hull_samples(self, hp: HullPlan) -> Iterator[Sample]:
-        from hull.model import HullModel
         from sim.scenario import WATER, generate_scenario
         from sim.world import World
 
         spec = self.spec
         rng = _rng(spec, 1, hp.index)
-        family, dims, placement = draw_hull(rng)
-        model = HullModel.parametric_hull(dims)
+        family, model, placement, rec, hull_ref = self._hull(hp, rng)
         hctx = _HullContext(model, placement)
-        hull_rec = {"index": hp.index, "split": hp.split, "family": family, "dims": dataclasses.asdict(dims),
+        hull_rec = {"index": hp.index, "split": hp.split, **rec,
                     "placement": {k: placement.to_dict()[k] for k in ("draft_m", "water_depth_m", "berth_side",
                                                                       "quay_gap_m", "heading_deg")},
                     "images": hp.n_images, "scenarios": []}
+        kinds = {"container_kinds": self.container_kinds} if spec.heldout else {}  # training: the default draw
         self.hulls.append(hull_rec)
         vps = VIEWS_PER_SCENARIO[spec.kind]
         for s in range(math.ceil(hp.n_images / vps)):
@@ -410,8 +534,8 @@ class SyntheticRenderer:
             scen_seed = _seed(spec, 3, hp.index, s)
             counts = {"containers": int(srng.integers(1, 5)), "anomalies": int(srng.integers(0, 3)),
                       "distractors": int(srng.integers(1, 7))}
-            scenario = generate_scenario(model, placement, seed=scen_seed, water=water,
-                                         vessel_name=f"synthetic {family} {hp.index}", **counts)
+            scenario = generate_scenario(model, placement, seed=scen_seed, water=water, hull_ref=hull_ref,
+                                         vessel_name=f"synthetic {family} {hp.index}", **counts, **kinds)
             tilt = round(float(srng.uniform(5.0, 20.0)), 2)
             world = World.from_scenario(scenario, model, sonar_tilt_deg=tilt)
             objs = scenario.objects
@@ -457,14 +581,51 @@ class SyntheticRenderer:
 
 
 def parameters(spec: SyntheticSpec) -> dict:
-    return {"kind": spec.kind, "n": spec.n, "seed": spec.seed, "image_size": list(spec.size),
-            "images_per_hull": spec.per_hull, "views_per_scenario": VIEWS_PER_SCENARIO[spec.kind],
-            "negative_fraction": spec.negative_fraction, "view_roles": ROLE_WEIGHTS,
-            "standoff_m": list(STANDOFF_M[spec.kind]), "grazing_fraction": GRAZING_FRACTION,
-            "grazing_incidence_deg": [60, 82], "camera_min_signal": CAMERA_MIN_SIGNAL if spec.kind == "camera" else None,
-            "water": WATER_WEIGHTS, "hull_families": HULL_FAMILIES,
-            "scenario_objects": {"containers": [1, 4], "anomalies": [0, 2], "distractors": [1, 6]},
-            "pose_attempts_per_image": ATTEMPTS, "png_compression": PNG_COMPRESSION}
+    from sim.scenario import CONTAINER_KINDS, HELDOUT_CONTAINER_KINDS
+
+    out = {"kind": spec.kind, "n": spec.n, "seed": spec.seed, "image_size": list(spec.size),
+           "images_per_hull": spec.per_hull, "views_per_scenario": VIEWS_PER_SCENARIO[spec.kind],
+           "negative_fraction": spec.negative_fraction, "view_roles": ROLE_WEIGHTS,
+           "standoff_m": list(STANDOFF_M[spec.kind]), "grazing_fraction": GRAZING_FRACTION,
+           "grazing_incidence_deg": [60, 82], "camera_min_signal": CAMERA_MIN_SIGNAL if spec.kind == "camera" else None,
+           "water": WATER_WEIGHTS, "hull_families": HULL_FAMILIES,
+           "scenario_objects": {"containers": [1, 4], "anomalies": [0, 2], "distractors": [1, 6]},
+           "pose_attempts_per_image": ATTEMPTS, "png_compression": PNG_COMPRESSION}
+    if spec.heldout:
+        out.update(heldout=True, seed_domain=_domain(spec), container_kinds=list(HELDOUT_CONTAINER_KINDS),
+                   training_container_kinds=list(CONTAINER_KINDS),
+                   hull_families=None if spec.hull_path else HELDOUT_HULL_FAMILIES,
+                   hull_mesh=None if spec.hull_path is None else {
+                       "file": Path(spec.hull_path).name, "scale": spec.hull_scale, "draft_m": spec.hull_draft_m,
+                       "berths": math.ceil(spec.n / spec.per_hull)})
+    return out
+
+
+def heldout_description(spec: SyntheticSpec, mesh=None) -> dict:
+    """What a held-out set holds that training never draws, for its card."""
+    from sim.scenario import CONTAINER_KINDS, HELDOUT_CONTAINER_KINDS
+
+    if mesh is not None:
+        model, draft = mesh
+        hull = {"rule": "a hull mesh file: training renders parametric hulls only, never a mesh",
+                "file": Path(spec.hull_path).name, "sha256": model.sha256, "scale": float(spec.hull_scale),
+                "draft_m": round(draft, 4), "niche_areas": len(model.niche_areas),
+                "niche_source": (f"{Path(spec.hull_path).name}.niches.json" if model.niche_areas else
+                                 "none (no sidecar): containers go on the hull surface, no niche anomalies")}
+        hull_text = f"mesh {Path(spec.hull_path).name} at scale {spec.hull_scale:g}, draft {draft:.2f} m"
+    else:
+        tr = sorted((f["l_over_b"] for f in HULL_FAMILIES.values()))
+        hull = {"rule": f"parametric hulls of held-out families ({', '.join(HELDOUT_HULL_FAMILIES)}) with "
+                        f"length/beam {HELDOUT_L_OVER_B[0]}..{HELDOUT_L_OVER_B[1]}; every training family's "
+                        f"length/beam lies outside it ({', '.join(f'{a}..{b}' for a, b in tr)})",
+                "families": sorted(HELDOUT_HULL_FAMILIES), "l_over_b": list(HELDOUT_L_OVER_B)}
+        hull_text = f"held-out parametric families {', '.join(HELDOUT_HULL_FAMILIES)}"
+    return {"hull": hull, "hull_text": hull_text,
+            "container_kinds": list(HELDOUT_CONTAINER_KINDS), "training_container_kinds": list(CONTAINER_KINDS),
+            "seed_domain": f"SeedSequence([seed, {_domain(spec)}, ...]); training sets use "
+                           f"[seed, {_KIND_CODE[spec.kind]}, ...]",
+            "seen_in_training": ["landmark and niche_anomaly classes and kinds", "distractors",
+                                 "water, lights, sensor models"]}
 
 
 def build_synthetic_dataset(spec: SyntheticSpec, out_dir, *, force: bool = False,
@@ -506,6 +667,31 @@ def build_synthetic_dataset(spec: SyntheticSpec, out_dir, *, force: bool = False
             "classes": list(CLASSES), "parameters": parameters(spec), "hulls": renderer.hulls,
             "honesty": HONESTY, "licence": LICENCE_NOTE,
         }
+        if spec.heldout:
+            card.update(_heldout_card(spec, renderer))
         card = json.loads(json.dumps(card))  # what card.json holds (lists, not tuples)
         write_card(tmp, card)
     return card
+
+
+def _heldout_card(spec: SyntheticSpec, renderer: SyntheticRenderer) -> dict:
+    unseen = heldout_description(spec, renderer.mesh)
+    hull_text = unseen.pop("hull_text")
+    berths = f"{len(renderer.hulls)} berth(s) of one hull mesh" if renderer.mesh else \
+        f"{len(renderer.hulls)} held-out parametric hulls"
+    out = {"title": f"HullWatch held-out synthetic {spec.kind} evaluation set", "heldout": True,
+           "evaluation_only": True,
+           "summary": f"HELD OUT, for evaluation only: {spec.n} {spec.kind} images rendered from {berths}, all in "
+                      f"the test split, with container shapes and a hull that no training set shows. YOLO "
+                      f"layout, classes in vision.classes order.",
+           "split": "evaluation only: every image is in test; train/ and val/ are empty folders (kept so that "
+                    "ultralytics and hullwatch evaluate accept the layout; hullwatch train refuses the set)",
+           "unseen": unseen,
+           "honesty": HELDOUT_HONESTY.format(kinds=", ".join(unseen["container_kinds"]),
+                                             train_kinds=", ".join(unseen["training_container_kinds"]),
+                                             hull=hull_text) + " " + HONESTY}
+    if renderer.mesh is not None:
+        out["licence"] = (LICENCE_NOTE + f" The hull is the third-party mesh {Path(spec.hull_path).name} "
+                          f"(SHA-256 {renderer.mesh[0].sha256}): images rendered from it may carry its licence; "
+                          f"record that licence before sharing this set.")
+    return out

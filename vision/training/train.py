@@ -14,7 +14,16 @@ data order after the restart differs from an uninterrupted run's.
 
 Thresholds are chosen on the val split, metrics measured on the held-out test split
 (vision.evaluation.evaluate_dataset) with the exported ONNX model itself, so the card
-describes the file that ships, not the PyTorch weights.
+describes the file that ships, not the PyTorch weights. Alarm classes get the operating
+point of model_card_writer.choose_operating_thresholds (max recall within 0.5 false alarms
+per minute on the val split's object-free images, when it has enough of them).
+
+Several data sets (`data` a tuple, `--data A --data B`; e.g. the real FLS sonar frames
+and a synthetic sonar set) train one model on their union: they must have the same class
+names, and MODEL.train/data.yaml lists every set's train and val images. Thresholds are
+chosen on the union of the val splits; test metrics are measured and recorded per data
+set, and the card's training record lists each set's card (seeds, licences). A held-out
+evaluation set (its card says `heldout`) is refused: training never sees it.
 """
 from __future__ import annotations
 
@@ -33,8 +42,8 @@ from vision.classes import CLASSES
 from vision.evaluation.evaluate_dataset import (DatasetError, check_names, evaluate_detections, evaluate_model,
                                                 read_dataset)
 
-from .model_card_writer import (DEFAULT_CONF, DEFAULT_IOU, card_document, choose_thresholds, copy_atomic,
-                                licence_notes, write_card)
+from .model_card_writer import (DEFAULT_CONF, DEFAULT_IOU, card_document, choose_operating_thresholds,
+                                copy_atomic, licence_notes, licence_notes_of_sets, write_bytes_atomic, write_card)
 
 KINDS = ("camera", "sonar")
 ARCHITECTURE = "yolo11n.yaml"  # built from YAML: a *.pt name would start a download
@@ -45,6 +54,7 @@ DEFAULT_BATCH = 16
 RUN_FORMAT = "hullwatch-train-run"
 RUN_FILE = "run.json"
 SIZE_SAMPLE = 16  # train images read to find the data set's frame size
+COMBINED_YAML = "data.yaml"  # in the work folder, when training on several data sets
 
 
 class TrainError(ValueError):
@@ -62,7 +72,7 @@ class TrainingStopped(Exception):
 @dataclasses.dataclass(frozen=True)
 class TrainSpec:
     kind: str
-    data: Path | None  # folder with data.yaml; None with resume (taken from the run)
+    data: Path | tuple | None  # folder with data.yaml, or several (trained on their union); None with resume
     output: Path  # MODEL.onnx
     epochs: int | None = None  # default DEFAULT_EPOCHS; on resume, the run's
     imgsz: int | tuple[int, int] | None = None  # long side, or (h, w) of the exported input
@@ -137,12 +147,18 @@ def check_training_data(data_dir, kind: str):
     data_dir = Path(data_dir)
     try:
         ds = read_dataset(data_dir)
+    except DatasetError as exc:
+        raise TrainError(str(exc)) from None
+    card, card_path = _dataset_card(ds.yaml_path.parent)
+    if card and card.get("heldout"):
+        raise TrainError(f"{data_dir} is a held-out evaluation set ({card_path.name}: heldout): training never "
+                         f"sees it; score a model on it with `hullwatch evaluate MODEL.onnx {data_dir}`")
+    try:
         check_names(ds, CLASSES, "HullWatch's classes (vision.classes)")
         train_images = ds.split_images("train")
         ds.split_images("val")
     except DatasetError as exc:
         raise TrainError(str(exc)) from None
-    card, card_path = _dataset_card(ds.yaml_path.parent)
     if card and card.get("kind") in KINDS and card["kind"] != kind:
         raise TrainError(f"{data_dir} holds {card['kind']} images ({card_path.name}) but --kind is {kind}: "
                          f"train a {card['kind']} model on it, or pick a {kind} data set")
@@ -155,6 +171,80 @@ def check_training_data(data_dir, kind: str):
             raise TrainError(f"{p}: not a readable image")
         sizes[(img.shape[1], img.shape[0])] += 1
     return ds, card, card_path, sizes.most_common(1)[0][0]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TrainingSet:
+    path: Path  # the data set folder (resolved)
+    ds: object  # YoloDataset
+    card: dict | None
+    card_path: Path | None
+    image_wh: tuple[int, int]
+    n_train: int
+
+
+def data_dirs_of(data) -> list[Path]:
+    """The data set folders of TrainSpec.data: one path, or several."""
+    if data is None:
+        return []
+    items = list(data) if isinstance(data, (list, tuple)) else [data]
+    dirs = [Path(d).resolve() for d in items]
+    dirs = [d.parent if d.is_file() else d for d in dirs]  # data.yaml itself
+    seen = set()
+    for d in dirs:
+        if d in seen:
+            raise TrainError(f"{d}: the same data set is given twice (--data); give each set once")
+        seen.add(d)
+    return dirs
+
+
+def training_sets(dirs, kind: str) -> list[TrainingSet]:
+    out = []
+    for d in dirs:
+        ds, card, card_path, wh = check_training_data(d, kind)
+        out.append(TrainingSet(Path(d), ds, card, card_path, wh, len(ds.split_images("train"))))
+    return out
+
+
+def _split_entries(ds, split: str) -> list[str]:
+    """A data set's split entries as absolute paths (folders or .txt lists)."""
+    entries = ds.splits.get(split)
+    if entries in (None, ""):
+        return []
+    entries = entries if isinstance(entries, list) else [entries]
+    return [str(p if (p := Path(str(e))).is_absolute() else (ds.root / p).resolve()) for e in entries]
+
+
+def combined_yaml_text(sets: list[TrainingSet]) -> str:
+    """data.yaml of the union of several data sets: every set's train, val (and test) entries."""
+    lines = [f"# union of {len(sets)} HullWatch data sets, written by hullwatch train", ""]
+    for split in ("train", "val", "test"):
+        entries = [e for t in sets for e in _split_entries(t.ds, split)]
+        if entries:
+            lines.append(f"{split}:")
+            lines += [f"  - {json.dumps(e)}" for e in entries]
+    lines.append(f"nc: {len(CLASSES)}")
+    lines.append("names:")
+    lines += [f"  {i}: {c}" for i, c in enumerate(CLASSES)]
+    return "\n".join(lines) + "\n"
+
+
+def _dataset_record(t: TrainingSet) -> dict:
+    """What the card's training record says about one data set (its card's provenance)."""
+    card = t.card
+    return {"path": str(t.path), "card": str(t.card_path) if t.card_path else None,
+            **({k: card.get(k) for k in ("title", "kind", "source", "seed", "frames", "labels",
+                                          "empty_images", "generator") if k in card} if card else {}),
+            "scenario_seeds": [s.get("seed") for h in (card or {}).get("hulls", [])
+                               for s in h.get("scenarios", [])] or None}
+
+
+def _frame_size(sets: list[TrainingSet]) -> tuple[int, int]:
+    """The frame size of most training images (each set's sampled size, weighted by its train images)."""
+    weights = Counter()
+    for t in sets:
+        weights[tuple(t.image_wh)] += t.n_train
+    return weights.most_common(1)[0][0]
 
 
 def _check_output(output: Path) -> None:
@@ -214,16 +304,19 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
     last = _last_checkpoint(work)
     if spec.resume:
         run = _resume_settings(spec, work, run, last)
-        data_dir = Path(run["data"])
+        dirs = [Path(d) for d in (run["data"] if isinstance(run["data"], list) else [run["data"]])]
     else:
-        if spec.data is None:
+        dirs = data_dirs_of(spec.data)
+        if not dirs:
             raise TrainError("give the data set folder (--data DIR)")
         if run is not None and run.get("status") != "finished" and last.is_file():
             raise TrainError(f"an unfinished training of {output.name} is in {work} (epoch "
                              f"{run.get('epochs_completed', '?')}/{run.get('epochs', '?')}): continue it with "
                              f"--resume, or delete that folder to start afresh")
-        data_dir = Path(spec.data).resolve()
-    ds, ds_card, ds_card_path, image_wh = check_training_data(data_dir, spec.kind)
+    sets = training_sets(dirs, spec.kind)
+    multi = len(sets) > 1
+    ds, ds_card, ds_card_path = sets[0].ds, sets[0].card, sets[0].card_path
+    image_wh = _frame_size(sets)
     from .ultralytics_offline import import_ultralytics
 
     import_ultralytics()  # UltralyticsUnavailable when the train extra is missing: before any file is written
@@ -231,7 +324,8 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
         imgsz = spec.imgsz if spec.imgsz is not None else DEFAULT_IMGSZ
         input_hw = input_hw_for(imgsz, image_wh)
         run = {"format": RUN_FORMAT, "version": 1, "status": "running", "kind": spec.kind,
-               "data": str(ds.yaml_path.parent.resolve()), "output": str(output.resolve()),
+               "data": [str(t.ds.yaml_path.parent.resolve()) for t in sets] if multi
+               else str(ds.yaml_path.parent.resolve()), "output": str(output.resolve()),
                "epochs": int(spec.epochs or DEFAULT_EPOCHS), "train_imgsz": max(input_hw), "input_hw": list(input_hw),
                "image_wh": list(image_wh), "seed": int(spec.seed), "batch": int(spec.batch),
                "hyperparameters": dict(spec.hyperparameters), "epochs_completed": 0, "train_wall_time_s": 0.0,
@@ -243,6 +337,9 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
         except OSError as exc:
             raise TrainError(f"cannot create the work folder {work}: {exc.strerror or exc}") from None
         _write_run(work, run)
+    if multi:
+        write_bytes_atomic(work / COMBINED_YAML, combined_yaml_text(sets).encode("utf-8"))
+        ds = read_dataset(work / COMBINED_YAML)  # the union: what ultralytics trains and validates on
     input_hw = tuple(run["input_hw"])
 
     import torch
@@ -297,7 +394,8 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
             model.add_callback("on_fit_epoch_end", fit_epoch_end)
             model.train(resume=True, data=str(ds.yaml_path.resolve()), save_dir=str(work / "run"), **common)
         else:
-            log(f"train: YOLO11n from scratch on {data_dir} ({spec.kind}, {run['epochs']} epochs, imgsz "
+            log(f"train: YOLO11n from scratch on {' + '.join(str(d) for d in dirs)} ({spec.kind}, "
+                f"{run['epochs']} epochs, imgsz "
                 f"{run['train_imgsz']}, seed {run['seed']}, {threads} threads); work folder {work}")
             model = YOLO(ARCHITECTURE)
             model.add_callback("on_fit_epoch_end", fit_epoch_end)
@@ -333,29 +431,48 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
     card_path = export_dir / f"{name}.card.json"
     write_card(card_path, card_document(class_thresholds={}, **base))
 
-    log("train: choosing per-class thresholds on the val split")
-    ev_val = evaluate_model(onnx_path, ds.yaml_path.parent, split="val", threads=threads)
-    thresholds, how = choose_thresholds(ev_val.predictions, ev_val.ground_truth, CLASSES)
-    metrics = None
-    if "test" in ds.splits:
-        log("train: measuring the model on the held-out test split")
-        ev = evaluate_model(onnx_path, ds.yaml_path.parent, split="test", threads=threads)
-        thr = [thresholds.get(c, DEFAULT_CONF) for c in CLASSES]
+    log("train: choosing per-class thresholds on the val split" + (" (union of the data sets)" if multi else ""))
+    ev_val = evaluate_model(onnx_path, ds.yaml_path, split="val", threads=threads)
+    thresholds, how, alarm_point = choose_operating_thresholds(ev_val.predictions, ev_val.ground_truth, CLASSES)
+    log(f"train: alarm thresholds {alarm_point['thresholds']}: {alarm_point['reason']}")
+    thr = [thresholds.get(c, DEFAULT_CONF) for c in CLASSES]
+
+    def test_metrics(set_dir: Path) -> dict:
+        ev = evaluate_model(onnx_path, set_dir, split="test", threads=threads)
         rows, mean, fa = evaluate_detections(ev.predictions, ev.ground_truth, CLASSES, thr)
         ev = dataclasses.replace(ev, rows=tuple(rows), mean=mean, false_alarms=fa)
-        metrics = {k: v for k, v in ev.to_dict().items() if k not in ("model", "model_sha256", "conf_override")}
-        metrics["note"] = "ONNX model as exported; P and R at the card's class_thresholds; AP from conf 0.001"
+        return {k: v for k, v in ev.to_dict().items() if k not in ("model", "model_sha256", "conf_override")}
+
+    note = "ONNX model as exported; P and R at the card's class_thresholds; AP from conf 0.001"
+    metrics = None
+    if not multi and "test" in ds.splits:
+        log("train: measuring the model on the held-out test split")
+        metrics = test_metrics(ds.yaml_path.parent)
+        metrics["note"] = note
+    elif multi:
+        per_set = []
+        for t in sets:
+            if "test" in t.ds.splits:
+                log(f"train: measuring the model on the held-out test split of {t.path}")
+                per_set.append(test_metrics(t.ds.yaml_path.parent))
+            else:
+                per_set.append({"dataset": str(t.path), "split": "test", "images": 0,
+                                "note": "this data set has no test split: no held-out metrics"})
+        metrics = {"split": "test", "per_dataset": per_set,
+                   "note": note + "; measured on each data set's own test split, never pooled"}
     else:
         log("train: the data set has no test split: the card carries no held-out metrics")
 
     training = {
         "architecture": f"YOLO11n from {ARCHITECTURE} (ultralytics), trained from scratch",
-        "dataset": {"path": run["data"], "card": str(ds_card_path) if ds_card_path else None,
-                    **({k: ds_card.get(k) for k in ("title", "kind", "source", "seed", "frames", "labels",
-                                                     "empty_images", "generator") if k in ds_card}
-                       if ds_card else {}),
-                    "scenario_seeds": [s.get("seed") for h in (ds_card or {}).get("hulls", [])
-                                   for s in h.get("scenarios", [])] or None},
+        "dataset": _dataset_record(sets[0]) if not multi else {
+            "path": str(work / COMBINED_YAML), "union_of": [str(t.path) for t in sets],
+            "frames": {sp: sum((t.card or {}).get("frames", {}).get(sp, 0) for t in sets)
+                       for sp in ("train", "val", "test")},
+            "note": "trained on the union of the data sets' train splits, validated on the union of their val "
+                    "splits"},
+        **({"datasets": [_dataset_record(t) | {"licence": (t.card or {}).get("licence")} for t in sets]}
+           if multi else {}),
         "epochs": run["epochs"], "epochs_completed": run["epochs_completed"], "best_epoch": best_epoch,
         "imgsz": run["train_imgsz"], "image_wh": run["image_wh"], "batch": run["batch"], "seed": run["seed"],
         "deterministic": True, "hyperparameters": run.get("hyperparameters") or {},
@@ -365,8 +482,9 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
         "this_run_wall_time_s": round(time.monotonic() - t_start, 2), "this_run_train_s": round(train_s, 2),
         "export": export_info,
     }
+    licence = licence_notes_of_sets([(t.path, t.card) for t in sets]) if multi else licence_notes(ds_card)
     doc = card_document(class_thresholds=thresholds, training=training, threshold_selection=how,
-                        metrics=metrics, licence=licence_notes(ds_card), **base)
+                        alarm_operating_point=alarm_point, metrics=metrics, licence=licence, **base)
     write_card(card_path, doc)
     # the card first, then the model: a reader never sees a new model with an old card's hash
     # for longer than one rename
@@ -386,11 +504,11 @@ def _resume_settings(spec: TrainSpec, work: Path, run: dict | None, last: Path) 
                          f"--resume to start afresh)")
     if run.get("kind") != spec.kind:
         raise TrainError(f"the stopped training in {work} is a {run.get('kind')} model, not {spec.kind}")
-    given = Path(spec.data).resolve() if spec.data is not None else None
-    if given is not None and given.is_file():
-        given = given.parent  # data.yaml itself
-    if given is not None and given != Path(run["data"]):
-        raise TrainError(f"the stopped training in {work} used the data set {run['data']}, not {spec.data}: "
+    given = data_dirs_of(spec.data) if spec.data is not None else None
+    had = [Path(d) for d in (run["data"] if isinstance(run["data"], list) else [run["data"]])]
+    if given is not None and given != had:
+        raise TrainError(f"the stopped training in {work} used the data set {run['data']}, not "
+                         f"{spec.data if not isinstance(spec.data, (list, tuple)) else [str(d) for d in spec.data]}: "
                          f"resume with the same data, or delete {work} to start afresh")
     if spec.epochs is not None and int(spec.epochs) != int(run["epochs"]):
         raise TrainError(f"the stopped training in {work} runs {run['epochs']} epochs: a resumed run keeps its "

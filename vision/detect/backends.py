@@ -1,0 +1,85 @@
+"""Inference engines for the detector: ONNX Runtime (always there) and OpenVINO (an
+optional extra; on these CPUs it runs YOLO faster). Both read the same .onnx file and
+take the same (N, 3, H, W) float32 batch; pre- and post-processing stay in the detector.
+
+OpenVINO's runtime is used through `Core.read_model` on the ONNX file only: its model
+converter (`openvino.tools.ovc`) is the part that sends telemetry, and it is never imported."""
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+
+from .model_card import ModelError
+
+
+def openvino_available() -> bool:
+    return importlib.util.find_spec("openvino") is not None
+
+
+def default_backend() -> str:
+    """The faster engine that is installed (bench/bench_detect.py measures both)."""
+    return "openvino" if openvino_available() else "onnxruntime"
+
+
+class OrtBackend:
+    name = "onnxruntime"
+
+    def __init__(self, path, threads: int | None):
+        import onnxruntime as ort
+
+        if hasattr(ort, "disable_telemetry_events"):
+            ort.disable_telemetry_events()
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = int(threads)
+            opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types for bad protobufs
+            raise ModelError(f"{path}: not a loadable ONNX model ({str(exc).splitlines()[0][:200]})") from None
+        self.input_name = self.session.get_inputs()[0].name
+        self.input_shape = list(self.session.get_inputs()[0].shape)
+        self.output_shape = list(self.session.get_outputs()[0].shape)
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: x})[0]
+
+
+class OpenVinoBackend:
+    name = "openvino"
+
+    def __init__(self, path, threads: int | None):
+        import openvino as ov
+
+        core = ov.Core()
+        try:
+            model = core.read_model(str(path))
+        except Exception as exc:  # OpenVINO raises RuntimeError subclasses with long C++ traces
+            raise ModelError(f"{path}: not a loadable ONNX model ({str(exc).splitlines()[0][:200]})") from None
+        # f32: on CPUs with BF16 units OpenVINO would otherwise compute in bf16, moving boxes by
+        # pixels against the ONNX Runtime results the thresholds were chosen with
+        config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"}
+        if threads:
+            config["INFERENCE_NUM_THREADS"] = int(threads)
+        self.compiled = core.compile_model(model, "CPU", config)
+        self.request = self.compiled.create_infer_request()
+        self.input_shape = [d.get_length() if d.is_static else None for d in model.inputs[0].get_partial_shape()]
+        self.output_shape = [d.get_length() if d.is_static else None for d in model.outputs[0].get_partial_shape()]
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.request.infer({0: x})[self.compiled.outputs[0]]).copy()
+
+
+def make_backend(name: str, path, threads: int | None):
+    if name == "auto":
+        name = default_backend()
+    if name == "onnxruntime":
+        return OrtBackend(path, threads)
+    if name == "openvino":
+        if not openvino_available():
+            raise ModelError("the OpenVINO backend is not installed (pip install -e '.[openvino]'), "
+                             "or use the onnxruntime backend")
+        return OpenVinoBackend(path, threads)
+    raise ModelError(f"unknown inference backend {name!r}: use auto, onnxruntime or openvino")
