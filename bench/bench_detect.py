@@ -5,7 +5,7 @@
 --model times shipped/exported models as they are (default: resources/models/*.onnx);
 --checkpoint exports an ultralytics checkpoint (e.g. MODEL.train/run/weights/last.pt of
 a `hullwatch train` run: the speed does not depend on how well it is trained) at 480x640
-(4:3 video at full size), 240x320 and 384x640 (sonar fan). For each size and engine: preprocess, inference,
+(4:3 video at full size), 256x320 and 384x640 (sonar fan). For each size and engine: preprocess, inference,
 postprocess (NMS) and tracking per 640x480 frame, 1 and 2 threads; the baseline is the
 bare ONNX Runtime inference of the same model on one thread. Results:
 bench/results/bench_detect.json.
@@ -30,7 +30,7 @@ from vision.detect.backends import openvino_available  # noqa: E402
 from vision.tracking import ByteTracker  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "bench_detect.json"
-SIZES = ((480, 640), (240, 320), (384, 640))
+SIZES = ((480, 640), (256, 320), (384, 640))
 
 
 def _export_sizes(checkpoint: Path, folder: Path) -> list[Path]:
@@ -64,7 +64,7 @@ def _time(fn, n: int) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", action="append", help="model(s) to time (default: resources/models/*.onnx)")
-    ap.add_argument("--checkpoint", help="ultralytics checkpoint to export at 480x640, 240x320 and 384x640")
+    ap.add_argument("--checkpoint", help="ultralytics checkpoint to export at 480x640, 256x320 and 384x640")
     ap.add_argument("--frames", type=int, default=30)
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory()

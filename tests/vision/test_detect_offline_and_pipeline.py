@@ -11,51 +11,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.vision.biased_models import biased_model
 from tests.vision.test_onnx_detector import tiny  # noqa: F401  (fixture)
 from vision.classes import CLASSES
 
 OCULUS_RAW = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sonar_oculus" / "one_ping_8bit.raw"
 
 
-_BIASED = {}
-
-
-def _biased_model(tiny, tmp_path_factory, bias: float):  # noqa: F811
-    """The tiny model with its class biases raised by `bias`: a barely trained model then
-    reports many confident boxes, standing in for a good one where the test is about the
-    plumbing (files, tracking, timing, engines), not about accuracy."""
-    if bias not in _BIASED:
-        from ultralytics import YOLO
-
-        from vision.detect.model_card import sha256_of
-        from vision.training.export_onnx import export_onnx
-        from vision.training.model_card_writer import card_document, write_card
-
-        root = tmp_path_factory.mktemp(f"biased{bias:g}")
-        y = YOLO(str(tiny["work"] / "run" / "weights" / "best.pt"))
-        for branch in y.model.model[-1].cv3:
-            branch[-1].bias.data += bias
-        y.save(str(root / "confident.pt"))
-        card = json.loads(tiny["model"].with_name("tiny.card.json").read_text())
-        onnx = root / "confident.onnx"
-        export_onnx(root / "confident.pt", onnx, tuple(card["input_hw"]))
-        write_card(root / "confident.card.json", card_document(
-            name="confident", kind="camera", classes=CLASSES, input_hw=card["input_hw"], sha256=sha256_of(onnx),
-            class_thresholds={}))
-        _BIASED[bias] = onnx
-    return _BIASED[bias], None
-
-
 @pytest.fixture
 def boosted(tiny, tmp_path_factory):  # noqa: F811
     """Confident everywhere (+12): many boxes above the tracker's 0.5."""
-    return _biased_model(tiny, tmp_path_factory, 12.0)
+    return biased_model(tiny, tmp_path_factory, 12.0)
 
 
 @pytest.fixture
 def graded(tiny, tmp_path_factory):  # noqa: F811
     """+5: scores spread out below saturation, so their order is well defined."""
-    return _biased_model(tiny, tmp_path_factory, 5.0)
+    return biased_model(tiny, tmp_path_factory, 5.0)
 
 
 def _detector(boosted):  # noqa: F811
@@ -215,7 +187,7 @@ def test_detect_command_end_to_end_and_its_errors(boosted, tiny, tmp_path, capsy
     assert "not found" in capsys.readouterr().err
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(boosted[0].read_bytes()[:1000])
-    shutil.copy(boosted[0].with_name("confident.card.json"), tmp_path / "broken.card.json")
+    shutil.copy(boosted[0].with_name("biased.card.json"), tmp_path / "broken.card.json")
     assert main(["detect", str(images), "--model", str(broken), "-o", str(tmp_path / "o4")]) == 1
     assert "SHA-256" in capsys.readouterr().err
 

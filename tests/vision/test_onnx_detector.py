@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.vision.biased_models import biased_model
 from tests.vision.test_train import tiny_model
 from vision.classes import CLASSES
 
@@ -46,27 +47,8 @@ def _ultralytics(best_pt, image, input_hw, iou):
 def boosted(tiny, tmp_path_factory):
     """The tiny model with its class priors raised (+5 on the classification biases), so a
     barely trained model gives many confident, image-dependent boxes whatever the training
-    luck; exported and carded by the same code as `hullwatch train`."""
-    if "boosted" not in _YOLO:
-        from ultralytics import YOLO
-
-        from vision.detect.model_card import sha256_of
-        from vision.training.export_onnx import export_onnx
-        from vision.training.model_card_writer import card_document, write_card
-
-        root = tmp_path_factory.mktemp("boosted")
-        y = YOLO(str(tiny["work"] / "run" / "weights" / "best.pt"))
-        for branch in y.model.model[-1].cv3:
-            branch[-1].bias.data += 5.0
-        y.save(str(root / "boosted.pt"))
-        card = json.loads(tiny["model"].with_name("tiny.card.json").read_text())
-        onnx = root / "boosted.onnx"
-        export_onnx(root / "boosted.pt", onnx, tuple(card["input_hw"]))
-        write_card(root / "boosted.card.json", card_document(
-            name="boosted", kind="camera", classes=CLASSES, input_hw=card["input_hw"], sha256=sha256_of(onnx),
-            class_thresholds={}))
-        _YOLO["boosted"] = (onnx, root / "boosted.pt")
-    return _YOLO["boosted"]
+    luck."""
+    return biased_model(tiny, tmp_path_factory, 5.0)
 
 
 @pytest.mark.parametrize("resize_wh", [None, (200, 150), (160, 160)])
