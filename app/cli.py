@@ -149,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Ping360 UDP port (default 12345); 0 picks a free one; -1 turns it off")
     p.add_argument("--no-sensors", action="store_true",
                    help="no world and no sensor streams (MAVLink only; --hull still feeds the rangefinder)")
+    p.add_argument("--save-scenario", metavar="FILE.scenario.json",
+                   help="write the scenario in use (generated or loaded) to FILE, and its ground truth (each "
+                        "object's class, pose, size, hull-surface address) beside it as FILE.truth.json")
     p.add_argument("--no-position", action="store_true",
                    help="simulate a vehicle without DVL: AUTO/GUIDED/POSHOLD are refused")
     p.add_argument("--duration", type=_positive, metavar="S", help="stop after S seconds")

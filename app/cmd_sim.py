@@ -29,6 +29,9 @@ def run_sim_command(args) -> int:
             video = parse_host_port(args.video)
         except ValueError as exc:
             raise UserError(f"--video: {exc} (e.g. 127.0.0.1:5600, or 'none')") from None
+    if args.save_scenario and not args.save_scenario.endswith(".scenario.json"):
+        raise UserError("--save-scenario: name the file NAME.scenario.json (the truth goes beside it as "
+                        "NAME.truth.json)")
     ports = {}
     for flag, value in (("--oculus-port", args.oculus_port), ("--ping360-port", args.ping360_port)):
         if not -1 <= value <= 65535:
@@ -38,9 +41,11 @@ def run_sim_command(args) -> int:
         setup, sensors, seabed_m = prepare_world(
             hull=args.hull, scenario=args.scenario, draft_m=getattr(args, "draft", None),
             sensors=not args.no_sensors, video=video, oculus_port=ports["--oculus-port"],
-            ping360_port=ports["--ping360-port"], seed=args.seed)
+            ping360_port=ports["--ping360-port"], seed=args.seed, save_scenario=args.save_scenario)
     except WorldSetupError as exc:
         raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"--save-scenario: cannot write {args.save_scenario}: {exc.strerror or exc}") from None
     config = dataclasses.replace(SimConfig(), position_estimate=not args.no_position, udp_enabled=udp is not None)
     if seabed_m is not None:
         config = dataclasses.replace(config, seabed_depth_m=seabed_m)

@@ -103,7 +103,7 @@ def run_sim(udp: str | tuple[str, int] | None = DEFAULT_UDP_TARGET, tcp: int | N
 def prepare_world(*, hull=None, scenario=None, draft_m: float | None = None, sensors: bool = True,
                   video: tuple[str, int] | None = ("127.0.0.1", 5600), oculus_port: int | None = DEFAULT_OCULUS_PORT,
                   ping360_port: int | None = DEFAULT_PING360_PORT, seed: int | None = None,
-                  out: TextIO | None = None):
+                  out: TextIO | None = None, save_scenario=None):
     """(setup, sensors, seabed_depth_m) for run_sim: the world `hullwatch sim` serves.
 
     With sensors, the world (scenario or generated, see sim.embedded_world) is built and
@@ -114,10 +114,16 @@ def prepare_world(*, hull=None, scenario=None, draft_m: float | None = None, sen
     from sim.hull_range import hull_range_function
 
     out = out or sys.stderr
-    if sensors or scenario is not None:
+    if sensors or scenario is not None or save_scenario is not None:
         ew = build_world(hull, scenario, draft_m, DEFAULT_SEED if seed is None else seed)
         model, placement = ew.model, ew.scenario.placement
         print(ew.summary, file=out)
+        if save_scenario is not None:
+            from sim.scenario import save_scenario as save, write_ground_truth
+
+            save(ew.scenario, save_scenario)
+            truth = write_ground_truth(ew.scenario, ew.model, save_scenario)
+            print(f"wrote {save_scenario} and its ground truth {truth}", file=out)
     elif hull is not None:
         model = load_hull(hull)
         draft = draft_m if draft_m is not None else 0.4 * model.depth_m

@@ -207,3 +207,29 @@ def test_sim_refuses_a_broken_scenario_in_one_line(tmp_path):
     proc = hullwatch("sim", "--tcp", "0", "--udp", "none", "--scenario", str(bad), "--duration", "1")
     assert proc.returncode == 1
     assert "version" in _one_line_error(proc)
+
+
+def test_sim_saves_the_scenario_it_runs_with_its_ground_truth(tmp_path):
+    """What a trainer does before a rehearsal: keep the generated scenario and its answer
+    sheet; running the saved file again gives the same world."""
+    import json
+
+    from sim.scenario import load_scenario
+
+    path = tmp_path / "drill.scenario.json"
+    proc = hullwatch("sim", "--tcp", "0", "--udp", "none", "--no-sensors", "--seed", "7", "--save-scenario",
+                     str(path), "--duration", "1", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    scenario = load_scenario(path)
+    truth = json.loads((tmp_path / "drill.truth.json").read_text())
+    assert scenario.seed == 7 and len(truth["objects"]) == len(scenario.objects) > 0
+    assert {o["name"] for o in truth["objects"]} == {o.name for o in scenario.objects}
+    assert all(o["address"]["side"] in ("port", "starboard", "bottom") for o in truth["objects"])
+    again = tmp_path / "again.scenario.json"
+    proc = hullwatch("sim", "--tcp", "0", "--udp", "none", "--no-sensors", "--scenario", str(path),
+                     "--save-scenario", str(again), "--duration", "1", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(again.read_text()) == json.loads(path.read_text())
+    proc = hullwatch("sim", "--tcp", "0", "--udp", "none", "--save-scenario", str(tmp_path / "x.json"),
+                     "--duration", "1")
+    assert proc.returncode == 1 and "NAME.scenario.json" in proc.stderr
