@@ -297,6 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fps", type=_positive, default=10.0, metavar="F",
                    help="frame rate for false alarms per minute (default 10)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--record", action="store_true",
+                   help="record the results in the model card (under `evaluations`, one entry per data set and "
+                        "split): how held-out figures reach the card a report cites")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     p = sub.add_parser("detect", help="detect and track objects in a video file, image folder or sonar log",

@@ -28,4 +28,34 @@ def run_evaluate_command(args) -> int:
     if args.json:
         write_json_atomic(args.json, ev.to_dict())
         print(f"wrote {args.json}")
+    if args.record:
+        _record_in_card(args, ev)
     return 0
+
+
+def _record_in_card(args, ev) -> None:
+    """Held-out results belong in the model card: it is what a report cites. The weights
+    (and their SHA-256) are untouched; only the card gains an `evaluations` entry."""
+    import json
+    from pathlib import Path
+
+    from vision.detect.model_card import card_path_for, load_card
+    from vision.evaluation.evaluate_dataset import write_json_atomic
+
+    from .errors import UserError
+
+    card_path = card_path_for(args.model)
+    load_card(args.model)  # a broken card is reported before it is rewritten
+    doc = json.loads(card_path.read_text(encoding="utf-8"))
+    data_card = Path(args.dataset) / "card.json"
+    entry = {"dataset": str(Path(args.dataset).resolve()), "split": args.split,
+             "dataset_card": json.loads(data_card.read_text(encoding="utf-8")) if data_card.is_file() else None,
+             "result": ev.to_dict()}
+    doc.setdefault("evaluations", [])
+    doc["evaluations"] = [e for e in doc["evaluations"]
+                          if (e.get("dataset"), e.get("split")) != (entry["dataset"], entry["split"])] + [entry]
+    try:
+        write_json_atomic(card_path, doc)
+    except OSError as exc:
+        raise UserError(f"cannot update {card_path}: {exc.strerror or exc}") from None
+    print(f"recorded in {card_path}")

@@ -1,7 +1,9 @@
 """The station's sensor readers for the headless station: the camera's RTP stream and
-the Oculus multibeam, summarised once a second beside the telemetry line."""
+the Oculus multibeam, summarised once a second beside the telemetry line, and live
+detection on the video with the shipped camera model (alarms printed as they are raised)."""
 from __future__ import annotations
 
+import sys
 import time
 
 
@@ -14,6 +16,35 @@ class SensorMonitor:
         self.video = VideoSource(video_url).start() if video_url else None
         self.oculus = OculusClient(oculus[0], oculus[1], range_m=oculus_range_m).start() if oculus else None
         self._last = (time.monotonic(), 0, 0)
+        self._last_detected = 0
+        self.pipeline = self.feeder = None
+        self.alarm_log = []
+
+    def start_detection(self, model_path, err=sys.stderr) -> str:
+        """Live detection on the video; returns a line saying what runs (or why not)."""
+        from vision.classes import CLASSES
+        from vision.detect import ModelError, OnnxDetector
+        from vision.detect.feeder import SourceFeeder, video_frame_in
+        from vision.detect.pipeline import DetectionPipeline
+
+        if self.video is None:
+            return "detection: no video"
+        try:
+            detector = OnnxDetector(model_path, expected_classes=CLASSES, threads=1)
+        except ModelError as exc:
+            return f"detection off: {exc}"
+
+        def on_result(result) -> None:
+            for alarm in result.new_alarms:
+                line = (f"ALARM {alarm.alarm_id}: {alarm.class_name} {alarm.confidence:.2f} (track "
+                        f"{alarm.track_id}, confirmed over {alarm.frames} frames)")
+                self.alarm_log.append(line)
+                print(line, file=err, flush=True)
+
+        self.pipeline = DetectionPipeline(detector, source="camera", on_result=on_result).start()
+        self.feeder = SourceFeeder(self.video.read, video_frame_in, self.pipeline, name="camera feeder").start()
+        return (f"detection: {model_path.name} ({detector.card.input_hw[1]}x{detector.card.input_hw[0]} input) on "
+                f"the camera, one thread; alarms need a track confirmed over several frames")
 
     @property
     def video_port(self) -> int | None:
@@ -32,6 +63,13 @@ class SensorMonitor:
             latest = self.video.latest()
             size = f" {latest.width}x{latest.height}" if latest is not None else " (waiting for the first frame)"
             parts.append(f"video {(frames - f0) / dt:.1f} fps{size}")
+        if self.pipeline is not None:
+            st = self.pipeline.stats()
+            done = st.processed - self._last_detected
+            self._last_detected = st.processed
+            latest = self.pipeline.latest
+            n = len(latest.detections) if latest is not None else 0
+            parts.append(f"detect {done / dt:.1f} fps, {n} in view, {len(self.pipeline.alarms.alarms)} alarms")
         if self.oculus is not None:
             ping = self.oculus.latest()
             echo = ""
@@ -46,6 +84,6 @@ class SensorMonitor:
         return " | ".join(parts)
 
     def close(self) -> None:
-        for part in (self.video, self.oculus):
+        for part in (self.feeder, self.pipeline, self.video, self.oculus):
             if part is not None:
                 part.close()

@@ -72,6 +72,21 @@ def test_train_then_evaluate_end_to_end(ultralytics_offline, no_network, data, t
     assert doc["split"] == "test" and doc["images"] == ds_card["frames"]["test"]
     assert doc["model_sha256"] == card["sha256"] and doc["false_alarms"]["fps"] == 5
 
+    # --record puts the result in the card (once per data set and split), weights untouched
+    onnx_bytes = out.read_bytes()
+    for _ in range(2):
+        assert main(["evaluate", str(out), str(data), "--record"]) == 0
+    cap = capsys.readouterr()
+    assert "recorded in" in cap.out
+    recorded = json.loads(out.with_name("cam.card.json").read_text())
+    assert len(recorded["evaluations"]) == 1 and recorded["evaluations"][0]["split"] == "test"
+    assert recorded["evaluations"][0]["dataset_card"]["seed"] == 5
+    assert recorded["evaluations"][0]["result"]["images"] == ds_card["frames"]["test"]
+    assert out.read_bytes() == onnx_bytes and recorded["sha256"] == card["sha256"]
+    from vision.detect import OnnxDetector
+
+    OnnxDetector(out, expected_classes=CLASSES)  # the card still loads and matches its weights
+
     # nothing left to resume once the run finished
     rc = main(["train", "--resume", "-o", str(out)])
     cap = capsys.readouterr()
