@@ -151,6 +151,7 @@ def test_default_command_runs_the_station_on_the_embedded_world():
     # the station decodes the vehicle's video and reads its sonar, which sees the hull 5 m ahead
     fps = [float(v) for v in re.findall(r"video ([0-9.]+) fps 640x480", proc.stdout)]
     assert fps and max(fps) > 1.0, proc.stdout
+    assert "detection: camera.onnx" in proc.stderr and re.search(r"detect [0-9.]+ fps", proc.stdout), proc.stderr
     echoes = [float(v) for v in re.findall(r"echo ([0-9.]+) m", proc.stdout)]
     assert echoes and abs(echoes[-1] - 5.0) < 1.0, proc.stdout
 
