@@ -81,10 +81,9 @@ class CameraConfig:
 @dataclasses.dataclass(frozen=True, eq=False)
 class CameraFrame:
     image: np.ndarray  # (H, W, 3) BGR uint8
-    class_ids: np.ndarray | None  # (H, W) int16: -1 background/hull, else class index (class_of)
-    object_ids: np.ndarray | None  # (H, W) int16: 0 = nothing/hull/landmark, k = planted object k
+    class_ids: np.ndarray  # (H, W) int16: -1 background/hull, else class index (class_of)
+    object_ids: np.ndarray  # (H, W) int16: 0 = nothing/hull/landmark, k = planted object k
     boxes: tuple  # (name, class, (x0, y0, x1, y1)) per visible planted object and landmark
-    # class_ids and object_ids are None, and boxes empty, when rendered with labels=False
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -146,8 +145,7 @@ class CameraScene:
 
     # ---- rendering ------------------------------------------------------------------------
     def render(self, position_h, forward_h, up_h, cfg: CameraConfig, rng: np.random.Generator,
-               class_of=None, nthreads: int = 0, labels: bool = True) -> CameraFrame:
-        """labels=False skips the ground truth (ids and boxes): a live stream has no use for it."""
+               class_of=None, nthreads: int = 0) -> CameraFrame:
         import cv2
         import open3d as o3d
 
@@ -168,9 +166,7 @@ class CameraScene:
         dz = d_rows[2]
         mat = self._face_mat[prim]
         label = self._face_label[prim]
-        # Open3D's hit normals are the faces' own (same winding), and cheaper than a gather
-        normal = np.ascontiguousarray(ans["primitive_normals"].numpy().T)  # (3, N)
-        normal[:, prim == nf] = 0.0
+        normal = np.stack([row[prim] for row in self._normal_rows])  # (3, N)
         t = np.minimum(t, np.float32(FAR_M))
         surf = None
         if self.seabed_z_h is not None:
@@ -203,9 +199,6 @@ class CameraScene:
         if cfg.jpeg_quality < 100:
             ok, buf = cv2.imencode(".jpg", img8, [cv2.IMWRITE_JPEG_QUALITY, int(cfg.jpeg_quality)])
             img8 = cv2.imdecode(buf, cv2.IMREAD_COLOR)
-        if not labels:
-            img8.setflags(write=False)
-            return CameraFrame(img8, None, None, ())
         return self._frame(img8, label.reshape(cfg.height, cfg.width), class_of)
 
     def _shade(self, pos, right, d, t, mat, normal, surf, tab: _Tables, cfg: CameraConfig) -> np.ndarray:

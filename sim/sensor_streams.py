@@ -154,7 +154,7 @@ class SensorStreams:
         cam = self.config.camera
         # the lamps follow the pilot's Lights1 level (0 = off: daylight only, as on a BlueROV2)
         cam = dataclasses.replace(cam, light_power=cam.light_power * float(truth.lights1))
-        frame = self.world.render_camera(self.world.camera_pose(truth), cam, self._rng(), labels=False)
+        frame = self.world.render_camera(self.world.camera_pose(truth), cam, self._rng())
         return frame.image, t_capture
 
     def _render_multibeam(self, config: MultibeamConfig):

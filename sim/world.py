@@ -95,9 +95,8 @@ class World:
 
     # ---- rendering ------------------------------------------------------------------------
     def render_camera(self, pose: SensorPose, cfg: CameraConfig, rng: np.random.Generator,
-                      class_of=None, labels: bool = True) -> CameraFrame:
-        return self.camera_scene.render(pose.position_h, pose.forward_h, pose.up_h, cfg, rng, class_of=class_of,
-                                        labels=labels)
+                      class_of=None) -> CameraFrame:
+        return self.camera_scene.render(pose.position_h, pose.forward_h, pose.up_h, cfg, rng, class_of=class_of)
 
     def render_sonar(self, pose: SensorPose, cfg: MultibeamConfig, rng: np.random.Generator) -> SonarFrame:
         return self.sonar_scene.render(pose.position_h, pose.forward_h, pose.up_h, cfg, rng)
