@@ -41,6 +41,7 @@ def _record_in_card(args, ev) -> None:
 
     from vision.detect.model_card import card_path_for, load_card
     from vision.evaluation.evaluate_dataset import write_json_atomic
+    from vision.training.model_card_writer import dataset_ref
 
     from .errors import UserError
 
@@ -48,9 +49,10 @@ def _record_in_card(args, ev) -> None:
     load_card(args.model)  # a broken card is reported before it is rewritten
     doc = json.loads(card_path.read_text(encoding="utf-8"))
     data_card = Path(args.dataset) / "card.json"
-    entry = {"dataset": str(Path(args.dataset).resolve()), "split": args.split,
+    result = {**ev.to_dict(), "model": Path(args.model).name, "dataset": dataset_ref(args.dataset)}
+    entry = {"dataset": dataset_ref(args.dataset), "split": args.split,
              "dataset_card": json.loads(data_card.read_text(encoding="utf-8")) if data_card.is_file() else None,
-             "result": ev.to_dict()}
+             "result": result}
     doc.setdefault("evaluations", [])
     doc["evaluations"] = [e for e in doc["evaluations"]
                           if (e.get("dataset"), e.get("split")) != (entry["dataset"], entry["split"])] + [entry]

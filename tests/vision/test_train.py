@@ -72,6 +72,10 @@ def test_train_writes_onnx_and_a_card_that_vision_detect_accepts(tiny):
     ds_card = json.loads((tiny["data"] / "card.json").read_text())
     assert tr["dataset"]["seed"] == 3 and tr["dataset"]["frames"] == ds_card["frames"]
     assert tr["dataset"]["card"].endswith("card.json") and tr["dataset"]["scenario_seeds"]
+    # a shipped model and its card name the data set, never this machine's paths
+    root = str(tiny["data"].parent)
+    assert root not in tiny["model"].with_name("tiny.card.json").read_text()
+    assert root.encode() not in tiny["model"].read_bytes()
     assert tr["epochs"] == EPOCHS and tr["epochs_completed"] == EPOCHS and tr["resumes"] == 1 and tr["seed"] == 1
     assert tr["hyperparameters"]["optimizer"] == "SGD"
     assert tr["imgsz"] == 128 and tr["ultralytics_version"] and tr["torch_version"] and tr["wall_time_s"] > 0
@@ -254,14 +258,14 @@ def test_sonar_trains_on_real_and_synthetic_sets_together(ultralytics_offline, n
     run = json.loads((work / "run.json").read_text())
     assert run["data"] == [str(real), str(synth)]
     tr = card["training"]
-    assert tr["dataset"]["union_of"] == [str(real), str(synth)]
-    assert [d["path"] for d in tr["datasets"]] == [str(real), str(synth)]
+    assert tr["dataset"]["union_of"] == [real.name, synth.name]  # names: a card carries no machine paths
+    assert [d["path"] for d in tr["datasets"]] == [real.name, synth.name]
     assert tr["datasets"][0]["source"] == "real" and tr["datasets"][0]["licence"] == LICENCE_NOTE
     assert tr["datasets"][1]["seed"] == 4 and tr["datasets"][1]["scenario_seeds"]
     assert LICENCE_NOTE in card["licence"]["data"] and "AGPL" in card["licence"]["data"]
-    assert [n["dataset"] for n in card["licence"]["data_sets"]] == [str(real), str(synth)]
+    assert [n["dataset"] for n in card["licence"]["data_sets"]] == [real.name, synth.name]
     per = card["metrics"]["per_dataset"]  # test metrics per data set, never pooled
-    assert [m["dataset"] for m in per] == [str(real), str(synth)]
+    assert [m["dataset"] for m in per] == [real.name, synth.name]
     assert per[0]["images"] == real_card["frames"]["test"] and per[1]["images"] == synth_card["frames"]["test"]
     assert per[0]["per_class"]["parasitic_container"]["instances"] == \
         real_card["labels"]["test"].get("parasitic_container", 0)

@@ -38,5 +38,23 @@ def export_onnx(checkpoint, dest, input_hw: tuple[int, int], *, opset: int = OPS
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(out), dest)
+    strip_machine_paths(dest)
     return {"opset": opset, "simplified_with": "onnxslim" if simplify else None, "dynamic_axes": False,
             "input_hw": [h, w], "head": "yolo11 classic (1, 4 + classes, anchors), NMS in OnnxDetector"}
+
+
+def strip_machine_paths(onnx_path) -> None:
+    """ultralytics writes the training data's absolute path into the model's metadata
+    ("... trained on /home/.../data.yaml"); a shipped model keeps only the folder name."""
+    import onnx
+
+    model = onnx.load(str(onnx_path))
+    changed = False
+    for prop in model.metadata_props:
+        if prop.key == "description" and " trained on " in prop.value:
+            head, _, data = prop.value.partition(" trained on ")
+            named = f"{head} trained on {Path(data).parent.name or Path(data).name}"
+            changed |= named != prop.value
+            prop.value = named
+    if changed:
+        onnx.save(model, str(onnx_path))

@@ -233,11 +233,18 @@ def licence_notes(dataset_card: dict | None) -> dict:
     return {"data": data, "model": MODEL_LICENCE}
 
 
+def dataset_ref(path) -> str:
+    """How a card names a data set: its folder name. A card ships with the model, so the
+    training machine's paths mean nothing there; the data set's own card (seeds, counts,
+    generator) copied beside this name is what makes it reproducible."""
+    return Path(str(path)).name
+
+
 def licence_notes_of_sets(sets) -> dict:
     """Licence notes of a model trained on several data sets: [(path, card or None), ...].
     Every set's note is carried (a real set's research-only terms included)."""
-    notes = [{"dataset": str(path), "data": licence_notes(card)["data"]} for path, card in sets]
-    return {"data": " | ".join(f"{Path(n['dataset']).name}: {n['data']}" for n in notes), "data_sets": notes,
+    notes = [{"dataset": dataset_ref(path), "data": licence_notes(card)["data"]} for path, card in sets]
+    return {"data": " | ".join(f"{n['dataset']}: {n['data']}" for n in notes), "data_sets": notes,
             "model": MODEL_LICENCE}
 
 

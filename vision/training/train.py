@@ -43,7 +43,8 @@ from vision.evaluation.evaluate_dataset import (DatasetError, check_names, evalu
                                                 read_dataset)
 
 from .model_card_writer import (DEFAULT_CONF, DEFAULT_IOU, card_document, choose_operating_thresholds,
-                                copy_atomic, licence_notes, licence_notes_of_sets, write_bytes_atomic, write_card)
+                                copy_atomic, dataset_ref, licence_notes, licence_notes_of_sets, write_bytes_atomic,
+                                write_card)
 
 KINDS = ("camera", "sonar")
 ARCHITECTURE = "yolo11n.yaml"  # built from YAML: a *.pt name would start a download
@@ -232,7 +233,7 @@ def combined_yaml_text(sets: list[TrainingSet]) -> str:
 def _dataset_record(t: TrainingSet) -> dict:
     """What the card's training record says about one data set (its card's provenance)."""
     card = t.card
-    return {"path": str(t.path), "card": str(t.card_path) if t.card_path else None,
+    return {"path": dataset_ref(t.path), "card": t.card_path.name if t.card_path else None,
             **({k: card.get(k) for k in ("title", "kind", "source", "seed", "frames", "labels",
                                           "empty_images", "generator") if k in card} if card else {}),
             "scenario_seeds": [s.get("seed") for h in (card or {}).get("hulls", [])
@@ -441,7 +442,8 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
         ev = evaluate_model(onnx_path, set_dir, split="test", threads=threads)
         rows, mean, fa = evaluate_detections(ev.predictions, ev.ground_truth, CLASSES, thr)
         ev = dataclasses.replace(ev, rows=tuple(rows), mean=mean, false_alarms=fa)
-        return {k: v for k, v in ev.to_dict().items() if k not in ("model", "model_sha256", "conf_override")}
+        return {**{k: v for k, v in ev.to_dict().items() if k not in ("model", "model_sha256", "conf_override")},
+                "dataset": dataset_ref(ev.dataset)}
 
     note = "ONNX model as exported; P and R at the card's class_thresholds; AP from conf 0.001"
     metrics = None
@@ -456,7 +458,7 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
                 log(f"train: measuring the model on the held-out test split of {t.path}")
                 per_set.append(test_metrics(t.ds.yaml_path.parent))
             else:
-                per_set.append({"dataset": str(t.path), "split": "test", "images": 0,
+                per_set.append({"dataset": dataset_ref(t.path), "split": "test", "images": 0,
                                 "note": "this data set has no test split: no held-out metrics"})
         metrics = {"split": "test", "per_dataset": per_set,
                    "note": note + "; measured on each data set's own test split, never pooled"}
@@ -466,7 +468,7 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
     training = {
         "architecture": f"YOLO11n from {ARCHITECTURE} (ultralytics), trained from scratch",
         "dataset": _dataset_record(sets[0]) if not multi else {
-            "path": str(work / COMBINED_YAML), "union_of": [str(t.path) for t in sets],
+            "path": f"{work.name}/{COMBINED_YAML}", "union_of": [dataset_ref(t.path) for t in sets],
             "frames": {sp: sum((t.card or {}).get("frames", {}).get(sp, 0) for t in sets)
                        for sp in ("train", "val", "test")},
             "note": "trained on the union of the data sets' train splits, validated on the union of their val "
