@@ -6,7 +6,8 @@ import time
 
 
 def run_evaluate_command(args) -> int:
-    from vision.evaluation.evaluate_dataset import evaluate_model, write_json_atomic
+    from vision.atomic_files import write_json_atomic
+    from vision.evaluation.evaluate_dataset import evaluate_model
 
     t0 = time.monotonic()
     last = [t0]
@@ -40,7 +41,7 @@ def _record_in_card(args, ev) -> None:
     from pathlib import Path
 
     from vision.detect.model_card import card_path_for, load_card
-    from vision.evaluation.evaluate_dataset import write_json_atomic
+    from vision.atomic_files import write_json_atomic
     from vision.training.model_card_writer import dataset_ref
 
     from .errors import UserError

@@ -19,8 +19,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -325,16 +323,3 @@ def evaluate_model(model_path, data_dir, *, split: str = "test", conf: float | N
     rows, mean, fa = evaluate_detections(predictions, ground_truth, classes, thresholds, fps=fps, empty=empty)
     return Evaluation(str(model_path), detector.card.sha256, str(dataset.yaml_path.parent), split, len(images),
                       tuple(rows), mean, fa, conf, wall, predictions, ground_truth)
-
-
-def write_json_atomic(path, doc) -> None:
-    """Write JSON to `path` via a temp file beside it, so no half file is ever seen."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps(doc, indent=2) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

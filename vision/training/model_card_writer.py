@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from vision.atomic_files import write_bytes_atomic
 from vision.classes import ALARM_CLASSES
 from vision.detect.model_card import FORMAT, VERSION
 from vision.evaluation.map_metrics import match_image
@@ -280,19 +279,6 @@ def _nan_to_none(v):
 
 def write_card(path, doc: dict) -> None:
     write_bytes_atomic(Path(path), (json.dumps(_nan_to_none(doc), indent=2) + "\n").encode("utf-8"))
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def copy_atomic(src: Path, dst: Path) -> None:

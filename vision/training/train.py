@@ -43,8 +43,8 @@ from vision.evaluation.evaluate_dataset import (DatasetError, check_names, evalu
                                                 read_dataset)
 
 from .model_card_writer import (DEFAULT_CONF, DEFAULT_IOU, card_document, choose_operating_thresholds,
-                                copy_atomic, dataset_ref, licence_notes, licence_notes_of_sets, write_bytes_atomic,
-                                write_card)
+                                copy_atomic, dataset_ref, licence_notes, licence_notes_of_sets, write_card)
+from ..atomic_files import write_bytes_atomic
 
 KINDS = ("camera", "sonar")
 ARCHITECTURE = "yolo11n.yaml"  # built from YAML: a *.pt name would start a download
