@@ -14,7 +14,7 @@ from tests.vision.test_train import tiny_model
 from vision.classes import CLASSES
 
 CONF = 1e-3  # low: many boxes to compare, as in an evaluation
-BOX_TOL_PX, CONF_TOL = 2.0, 0.02
+BOX_TOL_PX = 2.0
 
 
 @pytest.fixture
@@ -51,40 +51,97 @@ def boosted(tiny, tmp_path_factory):
     return biased_model(tiny, tmp_path_factory, 5.0)
 
 
-@pytest.mark.parametrize("resize_wh", [None, (200, 150), (160, 160)])
-def test_onnx_detector_matches_ultralytics_predict(boosted, tiny, resize_wh):
+RESIZES = [None, (200, 150), (160, 160)]  # as rendered; scaled (200x150); padded (160x160)
+
+
+def _test_images(tiny, resize_wh, n=4):
+    images = []
+    for path in sorted((tiny["data"] / "images" / "test").glob("*.png"))[:n]:
+        img = cv2.imread(str(path))
+        if resize_wh:
+            img = cv2.resize(img, resize_wh, interpolation=cv2.INTER_AREA)
+        images.append(img)
+    return images
+
+
+def _run_raw(det, x):
+    """The network's raw output for a batch, one image at a time (the model has a fixed batch of 1)."""
+    return np.concatenate([det.backend.run(x[i:i + 1]) for i in range(len(x))])
+
+
+@pytest.mark.parametrize("resize_wh", RESIZES)
+def test_onnx_raw_output_equals_the_torch_model_on_the_same_input(boosted, resize_wh, tiny):
+    """Pre-processing and the network: the ONNX model in ONNX Runtime against the .pt
+    weights in torch, on the very tensor OnnxDetector feeds it. Compared before NMS, where
+    1e-5 differences cannot flip a keep/suppress decision between near-tied boxes."""
+    import torch
+    from ultralytics import YOLO
+
     from vision.detect import OnnxDetector
 
     det = OnnxDetector(boosted[0], expected_classes=CLASSES)
-    best = boosted[1]
-    images = sorted((tiny["data"] / "images" / "test").glob("*.png"))[:4]
-    compared, best_conf = 0, 0.0
-    for path in images:
-        img = cv2.imread(str(path))
-        if resize_wh:  # exercises the letterbox: scale (200x150) and padding (160x160)
-            img = cv2.resize(img, resize_wh, interpolation=cv2.INTER_AREA)
-        theirs_xyxy, theirs_conf, theirs_cls = _ultralytics(best, img, det.card.input_hw, det.card.iou_threshold)
+    x, _ = det.preprocess(_test_images(tiny, resize_wh))
+    ours = _run_raw(det, x)
+    net = YOLO(str(boosted[1])).model.float().eval()
+    with torch.no_grad():
+        theirs = net(torch.from_numpy(x))[0].numpy()
+    assert ours.shape == theirs.shape
+    assert np.abs(ours[:, :4] - theirs[:, :4]).max() < 2e-3  # box centres and sizes, input pixels
+    assert np.abs(ours[:, 4:] - theirs[:, 4:]).max() < 1e-4  # class scores
+    assert theirs[:, 4:].max() > 0.15, "no confident score: the comparison would prove little"
+
+
+@pytest.mark.parametrize("resize_wh", RESIZES)
+def test_onnx_postprocess_equals_ultralytics_nms_on_the_same_output(boosted, resize_wh, tiny):
+    """Thresholds, per-class NMS and the letterbox back to the source image: ours against
+    ultralytics' non_max_suppression + scale_boxes on the same raw output."""
+    import torch
+    from ultralytics.utils.nms import non_max_suppression
+    from ultralytics.utils.ops import scale_boxes
+
+    from vision.detect import OnnxDetector
+
+    det = OnnxDetector(boosted[0], expected_classes=CLASSES)
+    images = _test_images(tiny, resize_wh)
+    x, lbs = det.preprocess(images)
+    raw = _run_raw(det, x)
+    compared = 0
+    for img, out, lb in zip(images, raw, lbs):
+        ours = det._postprocess(out, lb, CONF)
+        theirs = non_max_suppression(torch.from_numpy(out[None].copy()), conf_thres=CONF,
+                                     iou_thres=det.card.iou_threshold, max_det=300, max_time_img=60.0)[0].numpy()
+        t_xyxy = scale_boxes(tuple(det.card.input_hw), theirs[:, :4].copy(), img.shape[:2])
+        t_conf, t_cls = theirs[:, 4], theirs[:, 5].astype(int)
+        # NMS on identical scores decides identically; only an IoU within float rounding of
+        # the threshold could differ, so allow one box either way
+        assert abs(len(ours) - len(t_conf)) <= 1
+        dist = np.abs(t_xyxy[:, None, :] - ours.xyxy[None, :, :]).max(axis=2)
+        dist[t_cls[:, None] != ours.class_id[None, :]] = np.inf
+        # a barely trained model puts several anchors' boxes on the same pixels: match on both
+        conf_diff = np.abs(t_conf[:, None] - ours.confidence[None, :])
+        matched = int(((dist < 1e-2) & (conf_diff < 1e-6)).any(axis=1).sum())
+        assert matched >= len(t_conf) - 1
+        compared += matched
+    assert compared >= 40, "too few boxes: the comparison would prove little"
+
+
+def test_onnx_detector_agrees_with_ultralytics_predict_end_to_end(boosted, tiny):
+    """The whole chain against ultralytics' predict (its own letterbox, torch, NMS). Near-tied
+    boxes may resolve differently between engines, so this checks the best box and most of
+    the rest; the two tests above pin each stage exactly."""
+    from vision.detect import OnnxDetector
+
+    det = OnnxDetector(boosted[0], expected_classes=CLASSES)
+    for img in _test_images(tiny, (200, 150), n=2) + _test_images(tiny, None, n=2):
+        theirs_xyxy, theirs_conf, theirs_cls = _ultralytics(boosted[1], img, det.card.input_hw,
+                                                            det.card.iou_threshold)
         ours = det(img, conf=CONF)
-        best_conf = max(best_conf, float(theirs_conf.max(initial=0.0)))
-        assert abs(len(ours) - len(theirs_conf)) <= max(2, 0.05 * len(theirs_conf))
-        # each ultralytics box's nearest ONNX box of the same class (largest corner difference, px)
+        assert len(theirs_conf) and abs(len(ours) - len(theirs_conf)) <= max(2, 0.05 * len(theirs_conf))
         dist = np.abs(theirs_xyxy[:, None, :] - ours.xyxy[None, :, :]).max(axis=2)
         dist[theirs_cls[:, None] != ours.class_id[None, :]] = np.inf
-        matched, top_matched = 0, []
-        for i in np.argsort(-theirs_conf):
-            j = int(np.argmin(dist[i])) if len(ours) else -1
-            top_matched.append(j >= 0 and bool(dist[i, j] <= BOX_TOL_PX))
-            if not top_matched[-1]:
-                continue
-            matched += 1
-            assert abs(float(ours.confidence[j]) - float(theirs_conf[i])) <= CONF_TOL
-            assert abs(float(ours.confidence[j]) - float(theirs_conf[i])) <= 1e-2 * float(theirs_conf[i]) + 1e-4
-        # the ten best boxes must all match; further down, scores 1e-5 apart with IoU near the NMS
-        # threshold may keep a neighbour instead in one runtime: allow one box in five there
-        assert all(top_matched[:10]), top_matched
-        assert matched >= 0.8 * len(theirs_conf)
-        compared += matched
-    assert compared >= 40 and best_conf > 0.15, "too few confident boxes: the comparison would prove little"
+        near = dist.min(axis=1) <= BOX_TOL_PX
+        assert near[np.argmax(theirs_conf)]
+        assert near.mean() >= 0.8
 
 
 def test_onnx_detector_matches_ultralytics_on_the_trained_model_as_is(tiny):
