@@ -278,6 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "oversubscribed cores slow training many times over)")
     p.add_argument("--resume", action="store_true",
                    help="continue the stopped training of MODEL.onnx from its last checkpoint in MODEL.train/")
+    p.add_argument("--hours", type=_positive, metavar="H",
+                   help="time budget of the training: after each epoch ultralytics re-plans the number of epochs "
+                        "and the learning-rate schedule to finish within H hours at the pace measured so far "
+                        "(--epochs then only sets the plan before the first epoch); with --resume, H more hours "
+                        "from now")
     p.add_argument("-o", "--output", required=True, metavar="MODEL.onnx")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(_parser=p)

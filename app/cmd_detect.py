@@ -45,7 +45,8 @@ def run_detect_command(args) -> int:
     except InputError as exc:
         raise UserError(str(exc)) from None
     speed = f", {summary.speed_x:.1f}x real time" if summary.speed_x == summary.speed_x else ""
-    print(f"{summary.kind}: {summary.frames} frames, {summary.detections} detections in {summary.tracks} tracks; "
+    print(f"{summary.kind}: {summary.frames} frames, {summary.detections} detections in {summary.tracks} tracks, "
+          f"{summary.alarms} alarms; "
           f"{summary.wall_s:.1f} s{speed}")
     for path in summary.outputs:
         print(f"wrote {path}")

@@ -19,7 +19,7 @@ def run_train_command(args) -> int:
     spec = TrainSpec(kind=args.kind, data=(data[0] if len(data) == 1 else tuple(data)) if data else None,
                      output=Path(args.output),
                      epochs=args.epochs, imgsz=args.imgsz, seed=args.seed, batch=args.batch, threads=args.threads,
-                     resume=args.resume)
+                     resume=args.resume, hours=args.hours)
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     try:
         card = train_model(spec, log=log, on_epoch=lambda r: log(r.line()), verbose=args.debug)

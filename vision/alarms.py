@@ -1,6 +1,8 @@
 """Alarms from confirmed tracks: a parasitic container or a niche anomaly seen in several
-frames raises one alarm per track, with the snapshot of its most confident view, kept up
-to date while the track lives so the pilot reviews the best picture, not the first."""
+frames raises one alarm per object, with the snapshot of its most confident view, kept up
+to date while the track lives so the pilot reviews the best picture, not the first. A track
+that breaks and restarts on the same object (a few missed frames, a glare) joins the alarm
+it continues instead of raising a second one."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,9 +11,11 @@ import itertools
 import numpy as np
 
 from .classes import ALARM_CLASSES
-from .detections import Detections
+from .detections import Detections, box_iou
 
 SNAPSHOT_MARGIN = 0.25  # context around the box, as a fraction of its size
+REJOIN_WINDOW_S = 3.0  # a new track this soon after an alarm's last sighting ...
+REJOIN_IOU = 0.3  # ... overlapping its last box, of the same class, is the same object
 
 
 @dataclasses.dataclass
@@ -27,6 +31,8 @@ class Alarm:
     snapshot: np.ndarray | None
     frames: int = 1
     address: object | None = None  # hull-surface address, once georeferencing places it
+    track_ids: list = dataclasses.field(default_factory=list)  # every track that saw it
+    last_box_xyxy: tuple | None = None
 
 
 class AlarmBook:
@@ -34,7 +40,8 @@ class AlarmBook:
         self.classes = tuple(classes)
         self.source = source
         self._alarm_ids = {i for i, c in enumerate(self.classes) if c in alarm_classes}
-        self.alarms: dict[int, Alarm] = {}  # by track id
+        self.alarms: dict[int, Alarm] = {}  # by alarm id
+        self._by_track: dict[int, Alarm] = {}
         self._next = itertools.count(1)
 
     def update(self, tracked: Detections, t_s: float, image: np.ndarray | None) -> list[Alarm]:
@@ -46,18 +53,36 @@ class AlarmBook:
             tid = int(tracked.tracker_id[i])
             conf = float(tracked.confidence[i])
             box = tuple(float(v) for v in tracked.xyxy[i])
-            alarm = self.alarms.get(tid)
+            alarm = self._by_track.get(tid)
             if alarm is None:
-                alarm = Alarm(next(self._next), self.source, tid, self.classes[int(tracked.class_id[i])], conf, t_s,
-                              t_s, box, _crop(image, box))
-                self.alarms[tid] = alarm
-                new.append(alarm)
-                continue
+                name = self.classes[int(tracked.class_id[i])]
+                alarm = self._rejoined(name, box, t_s)
+                if alarm is None:
+                    alarm = Alarm(next(self._next), self.source, tid, name, conf, t_s, t_s, box, _crop(image, box),
+                                  track_ids=[tid], last_box_xyxy=box)
+                    self.alarms[alarm.alarm_id] = alarm
+                    self._by_track[tid] = alarm
+                    new.append(alarm)
+                    continue
+                alarm.track_ids.append(tid)
+                self._by_track[tid] = alarm
             alarm.last_t_s = t_s
+            alarm.last_box_xyxy = box
             alarm.frames += 1
             if conf > alarm.confidence:
                 alarm.confidence, alarm.box_xyxy, alarm.snapshot = conf, box, _crop(image, box)
         return new
+
+
+    def _rejoined(self, class_name: str, box, t_s: float) -> Alarm | None:
+        best, best_iou = None, REJOIN_IOU
+        for a in self.alarms.values():
+            if a.class_name != class_name or not (0.0 <= t_s - a.last_t_s <= REJOIN_WINDOW_S):
+                continue
+            iou = float(box_iou(np.array([box]), np.array([a.last_box_xyxy]))[0, 0])
+            if iou >= best_iou:
+                best, best_iou = a, iou
+        return best
 
 
 def _crop(image: np.ndarray | None, box) -> np.ndarray | None:

@@ -93,6 +93,29 @@ def test_train_then_evaluate_end_to_end(ultralytics_offline, no_network, data, t
     assert rc == 1 and "finished already" in cap.err
 
 
+def test_train_within_a_time_budget_from_a_relative_output(ultralytics_offline, no_network, data, tmp_path,  # noqa: F811
+                                                          monkeypatch, capsys):
+    """--hours: ultralytics re-plans the epochs to the budget (here far more than --epochs, since
+    a tiny epoch takes a second); a relative -o keeps the work folder beside the model, not in
+    ultralytics' own runs/ folder under the working directory."""
+    from app.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    budget_h = 8.0 / 3600
+    rc = main(["train", "--kind", "camera", "--data", str(data), "--epochs", "1", "--imgsz", "64,96", "--batch", "4",
+               "--threads", "1", "--hours", str(budget_h), "-o", "models/cam.onnx"])
+    cap = capsys.readouterr()
+    assert rc == 0, cap.err
+    card = json.loads((tmp_path / "models" / "cam.card.json").read_text())
+    training = card["training"]
+    assert training["hours_budget"] == budget_h
+    assert training["epochs_completed"] >= 2, "the budget, not --epochs 1, set the length"
+    assert training["epochs_completed"] <= training["epochs"]  # the last plan; the clock may stop it sooner
+    assert training["wall_time_s"] < budget_h * 3600 + 30  # stops at the budget (plus the epoch under way)
+    assert (tmp_path / "models" / "cam.train" / "run" / "weights" / "best.pt").is_file()
+    assert not (tmp_path / "runs").exists()
+
+
 def test_train_errors_are_one_line(data, tmp_path):
     proc = hullwatch("train", "--kind", "camera", "--data", str(tmp_path / "none"), "-o", str(tmp_path / "m.onnx"))
     assert proc.returncode == 1 and "no such data set folder" in _one_line_error(proc.stderr)

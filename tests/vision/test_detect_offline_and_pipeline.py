@@ -70,7 +70,7 @@ def test_video_file_runs_faster_than_real_time_and_tracks(boosted, tiny, tmp_pat
     frame0 = cv2.imread(str(sorted((tiny["data"] / "images" / "test").glob("*.png"))[0]))
     video = tmp_path / "pass.mp4"
     with av.open(str(video), "w") as c:
-        s = c.add_stream("libx264", rate=10)
+        s = c.add_stream("libx264", rate=25)  # not the 10 fps fallback: the annotated video must keep it
         s.width, s.height, s.pix_fmt = frame0.shape[1], frame0.shape[0], "yuv420p"
         for k in range(30):  # the view drifts slowly: the same things stay in sight
             shifted = np.roll(frame0, k, axis=1)
@@ -79,14 +79,22 @@ def test_video_file_runs_faster_than_real_time_and_tracks(boosted, tiny, tmp_pat
         for pkt in s.encode():
             c.mux(pkt)
     summary = run_offline(_detector(boosted), video, tmp_path / "out")
-    assert summary.frames == 30 and summary.media_s == pytest.approx(3.0, abs=0.15)
+    assert summary.frames == 30 and summary.media_s == pytest.approx(1.2, abs=0.06)
     assert summary.speed_x > 1.0, f"slower than real time: {summary.speed_x:.2f}x"
     lines = [json.loads(x) for x in (tmp_path / "out" / "detections.jsonl").read_text().splitlines()]
     tracked = [x for x in lines if x["track_id"] is not None]
     assert tracked and summary.tracks >= 1
     assert [x["source"] for x in lines] == sorted(x["source"] for x in lines)
     with av.open(str(tmp_path / "out" / "annotated.mp4")) as c:
+        assert c.streams.video[0].average_rate == 25
         assert sum(1 for _ in c.decode(video=0)) == 30
+    # alarms as the live station raises them: confirmed tracks of alarm classes, one line each
+    alarms = [json.loads(x) for x in (tmp_path / "out" / "alarms.jsonl").read_text().splitlines()]
+    assert len(alarms) == summary.alarms
+    alarm_tracks = {x["track_id"] for x in tracked if x["class_name"] in ("parasitic_container", "niche_anomaly")}
+    assert {a["track_id"] for a in alarms} <= alarm_tracks and bool(alarms) == bool(alarm_tracks)
+    for a in alarms:
+        assert (tmp_path / "out" / a["snapshot"]).is_file() and a["frames"] >= 1
 
 
 def test_sonar_log_is_read_as_fan_images(boosted, tmp_path):  # noqa: F811

@@ -65,3 +65,35 @@ def test_confirmed_container_raises_one_alarm_with_the_best_snapshot():
     assert alarm.first_t_s == 2.0 and alarm.last_t_s == 9.0 and alarm.frames == 8
     assert alarm.confidence == pytest.approx(0.87) and alarm.snapshot[0, 0, 0] == 9
     assert alarm.snapshot.shape[0] > 50  # the box plus context around it
+
+
+def test_a_track_that_breaks_on_the_same_object_joins_its_alarm():
+    """A glare hides the bag for a few frames, longer than a tentative track survives: the
+    restarted track is the same object and must not raise a second alarm. Another bag of
+    the same class elsewhere, and the same place much later, still do."""
+    from vision.tracking import TrackerConfig
+
+    tracker, book = ByteTracker(TrackerConfig(max_lost_frames=2)), AlarmBook(CLASSES, "camera")
+    bag = CLASSES.index("parasitic_container")
+    raised = []
+    t = 0.0
+    for k in range(40):
+        t = k * 0.1
+        boxes, confs = [], []
+        if not 8 <= k < 14:  # hidden for 0.6 s: the first track is dropped after 2 lost frames
+            boxes.append([200 + k, 200, 260 + k, 250])
+            confs.append(0.8)
+        if k >= 30:  # a second bag far from the first
+            boxes.append([450, 50, 500, 90])
+            confs.append(0.8)
+        det = Detections(np.array(boxes, float).reshape(-1, 4), confs, [bag] * len(boxes))
+        raised += book.update(tracker.update(det), t, None)
+    first = book.alarms[raised[0].alarm_id]
+    assert len(first.track_ids) == 2, "the restarted track joined the first alarm"
+    assert len(raised) == 2 and raised[1].box_xyxy[0] == 450
+    assert first.frames == 40 - 6 - 2 - 2  # every confirmed sighting of both tracks
+    tracker.reset()  # a later pass (track ids keep counting)
+    for k in range(3):  # the same place long after: a new alarm (someone may have put something back)
+        det = Detections([[240, 200, 300, 250]], [0.8], [bag])
+        raised += book.update(tracker.update(det), t + 10.0 + k * 0.1, None)
+    assert len(raised) == 3

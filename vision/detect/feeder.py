@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from .pipeline import FrameIn
 
@@ -67,6 +68,8 @@ def sonar_frame_in(fan_size=(640, 360)):
     def convert(ping) -> FrameIn:
         fan = fan_image(ping, width_px=fan_size[0], height_px=fan_size[1])
         count[0] += 1
-        return FrameIn(fan.image, ping.t_s if ping.t_s is not None else 0.0, count[0] - 1, meta=fan)
+        # a ping without a receive time (a file) is timed now, not at 0: latency and alarm times stay sane
+        t = ping.t_s if ping.t_s is not None else time.monotonic()
+        return FrameIn(fan.image, t, count[0] - 1, meta=fan)
 
     return convert

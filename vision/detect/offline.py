@@ -15,7 +15,8 @@ from typing import Iterator
 import numpy as np
 
 from ..annotate import annotate
-from ..tracking import ByteTracker
+from ..alarms import AlarmBook
+from ..tracking import track_frame, tracker_for
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 SONAR_SUFFIXES = {".raw", ".oculus", ".bin"}
@@ -32,6 +33,7 @@ class InputFrame:
     source: str | int  # file name (folders) or frame index (videos, sonar logs)
     t_s: float | None
     image: np.ndarray
+    rate_hz: float | None = None  # the source's frame rate, where it has one (videos)
 
 
 @dataclasses.dataclass
@@ -40,6 +42,7 @@ class OfflineSummary:
     frames: int = 0
     detections: int = 0
     tracks: int = 0
+    alarms: int = 0
     media_s: float = 0.0  # length of the input in its own time (videos, sonar logs)
     wall_s: float = 0.0
     outputs: list = dataclasses.field(default_factory=list)
@@ -82,10 +85,11 @@ def iter_video(path: Path) -> Iterator[InputFrame]:
             raise InputError(f"{path}: holds no video stream")
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        rate = float(stream.average_rate) if stream.average_rate else None
         try:
             for i, frame in enumerate(container.decode(stream)):
-                t = float(frame.time) if frame.time is not None else i / VIDEO_FPS_FALLBACK
-                yield InputFrame(i, t, frame.to_ndarray(format="bgr24"))
+                t = float(frame.time) if frame.time is not None else i / (rate or VIDEO_FPS_FALLBACK)
+                yield InputFrame(i, t, frame.to_ndarray(format="bgr24"), rate)
         except av.error.FFmpegError as exc:
             raise InputError(f"{path}: the video is damaged after frame {i} ({exc})") from None
 
@@ -117,7 +121,8 @@ def run_offline(detector, input_path, out_dir, *, write_media: bool = True, prog
     frames = {"images": iter_images, "video": iter_video, "sonar": iter_sonar}[kind](input_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = OfflineSummary(kind)
-    tracker = ByteTracker()
+    tracker = tracker_for(detector)
+    alarm_book = AlarmBook(detector.classes, "sonar" if kind == "sonar" else "camera")
     writer = None
     t_start = time.perf_counter()
     first_t = last_t = None
@@ -125,7 +130,8 @@ def run_offline(detector, input_path, out_dir, *, write_media: bool = True, prog
     with open(jsonl, "w", encoding="utf-8") as out:
         try:
             for frame in frames:
-                det = tracker.update(detector(frame.image))
+                det = track_frame(detector, tracker, frame.image)
+                alarm_book.update(det, frame.t_s if frame.t_s is not None else float(summary.frames), frame.image)
                 summary.frames += 1
                 summary.detections += len(det)
                 for i in range(len(det)):
@@ -146,7 +152,8 @@ def run_offline(detector, input_path, out_dir, *, write_media: bool = True, prog
                         (out_dir / "annotated").mkdir(exist_ok=True)
                         cv2.imwrite(str(out_dir / "annotated" / (Path(str(frame.source)).stem + ".png")), drawn)
                     else:
-                        writer = writer or _VideoWriter(out_dir / "annotated.mp4", drawn.shape[1], drawn.shape[0])
+                        writer = writer or _VideoWriter(out_dir / "annotated.mp4", drawn.shape[1], drawn.shape[0],
+                                                        frame.rate_hz or VIDEO_FPS_FALLBACK)
                         writer.write(drawn)
                 if progress is not None:
                     progress(summary)
@@ -154,12 +161,32 @@ def run_offline(detector, input_path, out_dir, *, write_media: bool = True, prog
             if writer is not None:
                 writer.close()
     summary.tracks = len({t for t in _track_ids(jsonl)})
+    summary.alarms = _write_alarms(alarm_book, out_dir, write_media)
     summary.wall_s = time.perf_counter() - t_start
     if first_t is not None and last_t is not None and summary.frames > 1:
         summary.media_s = (last_t - first_t) * summary.frames / (summary.frames - 1)
-    summary.outputs = [str(jsonl)] + ([str(out_dir / ("annotated" if kind == "images" else "annotated.mp4"))]
+    summary.outputs = [str(jsonl), str(out_dir / "alarms.jsonl")] + ([str(out_dir / ("annotated" if kind == "images" else "annotated.mp4"))]
                                       if write_media else [])
     return summary
+
+
+def _write_alarms(book: AlarmBook, out_dir: Path, write_media: bool) -> int:
+    """alarms.jsonl: one line per alarm (a confirmed track of an alarm class), as the live
+    station would have raised it; with media, its best snapshot beside it."""
+    import cv2
+
+    with open(out_dir / "alarms.jsonl", "w", encoding="utf-8") as f:
+        for a in sorted(book.alarms.values(), key=lambda a: a.alarm_id):
+            snap = None
+            if write_media and a.snapshot is not None and a.snapshot.size:
+                (out_dir / "alarms").mkdir(exist_ok=True)
+                snap = f"alarms/alarm_{a.alarm_id:04d}.png"
+                cv2.imwrite(str(out_dir / snap), a.snapshot)
+            f.write(json.dumps({"alarm_id": a.alarm_id, "class_name": a.class_name, "track_id": a.track_id,
+                                "confidence": round(a.confidence, 4), "first_t_s": round(a.first_t_s, 4),
+                                "last_t_s": round(a.last_t_s, 4), "frames": a.frames,
+                                "box_xyxy": [round(v, 1) for v in a.box_xyxy], "snapshot": snap}) + "\n")
+    return len(book.alarms)
 
 
 def _track_ids(jsonl: Path):
@@ -173,11 +200,14 @@ def _track_ids(jsonl: Path):
 class _VideoWriter:
     """H.264 in MP4 through PyAV; even frame sizes, as yuv420p needs."""
 
-    def __init__(self, path: Path, width: int, height: int, fps: int = 10):
+    def __init__(self, path: Path, width: int, height: int, fps: float = VIDEO_FPS_FALLBACK):
         import av
 
         self.container = av.open(str(path), "w")
-        self.stream = self.container.add_stream("libx264", rate=fps)
+        from fractions import Fraction
+
+        # the source's rate, so the annotated video plays at the speed it was filmed
+        self.stream = self.container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
         self.stream.width, self.stream.height = width - width % 2, height - height % 2
         self.stream.pix_fmt = "yuv420p"
         self.stream.options = {"preset": "veryfast", "crf": "23"}

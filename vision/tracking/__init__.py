@@ -1,4 +1,4 @@
 """Multi-object tracking (ByteTrack-style) and the alarms raised from confirmed tracks."""
-from .bytetrack import ByteTracker, Track, TrackerConfig
+from .bytetrack import ByteTracker, Track, TrackerConfig, track_frame, tracker_for
 
-__all__ = ["ByteTracker", "Track", "TrackerConfig"]
+__all__ = ["ByteTracker", "Track", "TrackerConfig", "track_frame", "tracker_for"]

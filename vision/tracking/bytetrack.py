@@ -5,6 +5,11 @@ Two association passes per frame: confident detections first, then the weak ones
 still the same bag) against the tracks left over. A track is confirmed after
 `min_hits` frames, so one spurious frame never raises an alarm; lost tracks survive
 `max_lost_frames` so a short occlusion keeps the id.
+
+With a model card, the confident level is each class's operating threshold from the card
+(TrackerConfig.for_thresholds): the detector then runs down to WEAK_FRACTION of it, so the
+second pass has weak detections to work with, and `track_frame` keeps in its output only
+what reached its class's threshold or continues a confirmed track.
 """
 from __future__ import annotations
 
@@ -17,15 +22,36 @@ from ..detections import Detections, box_iou
 from .kalman import BoxKalman
 
 
+WEAK_FRACTION = 0.5  # weak detections: down to this fraction of their class's threshold
+
+
 @dataclasses.dataclass
 class TrackerConfig:
-    high_conf: float = 0.5
-    low_conf: float = 0.1
-    new_track_conf: float = 0.5
+    # each a number, or one number per class (index = class id)
+    high_conf: float | tuple = 0.5
+    low_conf: float | tuple = 0.1
+    new_track_conf: float | tuple = 0.5
     match_iou: float = 0.2  # minimum IoU for the first pass
     low_match_iou: float = 0.5  # weak detections must overlap better to be trusted
     min_hits: int = 3
     max_lost_frames: int = 30
+
+    @classmethod
+    def for_thresholds(cls, thresholds, **kw) -> "TrackerConfig":
+        """Per-class operating thresholds (a model card's) as the confident level."""
+        thr = tuple(float(t) for t in thresholds)
+        return cls(high_conf=thr, low_conf=tuple(t * WEAK_FRACTION for t in thr), new_track_conf=thr, **kw)
+
+    def detect_conf(self) -> float:
+        """The confidence the detector must report down to, for the weak pass."""
+        return float(np.min(self.low_conf))
+
+
+def _per_class(level, class_id: np.ndarray) -> np.ndarray | float:
+    if np.isscalar(level):
+        return float(level)
+    arr = np.asarray(level, dtype=np.float32)
+    return arr[np.clip(class_id, 0, len(arr) - 1)]
 
 
 @dataclasses.dataclass(eq=False)
@@ -55,8 +81,10 @@ class ByteTracker:
         for t in self.tracks:
             t.kalman.predict()
         ids = np.full(len(det), -1, dtype=np.int64)
-        high = np.flatnonzero(det.confidence >= cfg.high_conf)
-        low = np.flatnonzero((det.confidence >= cfg.low_conf) & (det.confidence < cfg.high_conf))
+        high_c = _per_class(cfg.high_conf, det.class_id)
+        new_c = _per_class(cfg.new_track_conf, det.class_id) * np.ones(len(det), np.float32)
+        high = np.flatnonzero(det.confidence >= high_c)
+        low = np.flatnonzero((det.confidence >= _per_class(cfg.low_conf, det.class_id)) & (det.confidence < high_c))
         pool = list(range(len(self.tracks)))
         matched_tracks: set[int] = set()
         rest_high = high
@@ -72,7 +100,7 @@ class ByteTracker:
         for t_idx in pool:
             self.tracks[t_idx].lost_frames += 1
         for di in rest_high:
-            if det.confidence[di] >= cfg.new_track_conf:
+            if det.confidence[di] >= new_c[di]:
                 t = Track(next(self._ids), int(det.class_id[di]), BoxKalman(det.xyxy[di].astype(float)),
                           float(det.confidence[di]), best_confidence=float(det.confidence[di]))
                 t.confirmed = cfg.min_hits <= 1
@@ -109,3 +137,20 @@ class ByteTracker:
 
     def confirmed_tracks(self) -> list[Track]:
         return [t for t in self.tracks if t.confirmed]
+
+
+def track_frame(detector, tracker: ByteTracker, image: np.ndarray) -> Detections:
+    """Detect down to the tracker's weak level, track, and keep what a user should see:
+    detections at or above their class's confident level, and weak ones that continue a
+    confirmed track."""
+    det = tracker.update(detector(image, conf=tracker.config.detect_conf()))
+    strong = det.confidence >= _per_class(tracker.config.high_conf, det.class_id)
+    return det[strong | (det.tracker_id > 0)]
+
+
+def tracker_for(detector, config: TrackerConfig | None = None) -> ByteTracker:
+    """A tracker whose confident level per class is the detector's model-card threshold."""
+    card = getattr(detector, "card", None)
+    if config is None and card is not None:
+        config = TrackerConfig.for_thresholds([card.threshold(c) for c in detector.classes])
+    return ByteTracker(config)

@@ -82,6 +82,7 @@ class TrainSpec:
     workers: int = 2
     threads: int | None = None  # torch threads; default all cores
     resume: bool = False
+    hours: float | None = None  # time budget of the whole run: ultralytics re-plans epochs and the LR schedule to fit
     hyperparameters: dict = dataclasses.field(default_factory=dict)  # more ultralytics train settings (lr0, nbs, ...)
 
 
@@ -128,7 +129,8 @@ def input_hw_for(imgsz, image_wh: tuple[int, int]) -> tuple[int, int]:
 
 
 def work_dir_for(output) -> Path:
-    out = Path(output)
+    # absolute: ultralytics files a relative project folder under its own runs/ directory
+    out = Path(output).absolute()
     return out.with_name(out.name[: -len(".onnx")] + ".train")
 
 
@@ -329,7 +331,8 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
                else str(ds.yaml_path.parent.resolve()), "output": str(output.resolve()),
                "epochs": int(spec.epochs or DEFAULT_EPOCHS), "train_imgsz": max(input_hw), "input_hw": list(input_hw),
                "image_wh": list(image_wh), "seed": int(spec.seed), "batch": int(spec.batch),
-               "hyperparameters": dict(spec.hyperparameters), "epochs_completed": 0, "train_wall_time_s": 0.0,
+               "hyperparameters": dict(spec.hyperparameters), "hours": spec.hours, "epochs_completed": 0,
+               "train_wall_time_s": 0.0,
                "resumes": 0}
         if work.exists():
             shutil.rmtree(work)  # a finished run (or no checkpoint at all): nothing to lose
@@ -376,6 +379,8 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
                              float(metrics.get("metrics/mAP50-95(B)", float("nan"))), now - state["t_epoch"], elapsed)
         state["t_epoch"] = now
         run.update(epochs_completed=epoch, train_wall_time_s=round(elapsed, 2))
+        if run.get("hours"):  # the time budget re-plans the epochs after each one
+            run["epochs"] = int(trainer.epochs)
         _write_run(work, run)
         if on_epoch:
             on_epoch(report)
@@ -390,19 +395,27 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
         if spec.resume:
             log(f"train: resuming {work} at epoch {run['epochs_completed'] + 1}/{run['epochs']}")
             run["resumes"] = int(run.get("resumes", 0)) + 1
+            budget = {}
+            if spec.hours is not None:
+                # ultralytics plans the epochs as time / mean epoch time counted from epoch 0, so
+                # "H more hours" is H plus the time the completed epochs took
+                past_h = float(run.get("train_wall_time_s", 0.0)) / 3600.0
+                run["hours"] = budget["time"] = round(float(spec.hours) + past_h, 4)
             _write_run(work, run)
             model = YOLO(str(last))
             model.add_callback("on_fit_epoch_end", fit_epoch_end)
-            model.train(resume=True, data=str(ds.yaml_path.resolve()), save_dir=str(work / "run"), **common)
+            model.train(resume=True, data=str(ds.yaml_path.resolve()), save_dir=str(work / "run"), **budget, **common)
         else:
             log(f"train: YOLO11n from scratch on {' + '.join(str(d) for d in dirs)} ({spec.kind}, "
-                f"{run['epochs']} epochs, imgsz "
+                f"{run['epochs']} epochs" + (f" or {run['hours']:g} h" if run.get("hours") else "") + ", imgsz "
                 f"{run['train_imgsz']}, seed {run['seed']}, {threads} threads); work folder {work}")
             model = YOLO(ARCHITECTURE)
             model.add_callback("on_fit_epoch_end", fit_epoch_end)
             model.train(data=str(ds.yaml_path.resolve()), epochs=run["epochs"], imgsz=run["train_imgsz"],
                         batch=run["batch"], seed=run["seed"], deterministic=True, project=str(work), name="run",
-                        exist_ok=True, amp=False, pretrained=False, val=True, **{**run["hyperparameters"], **common})
+                        exist_ok=True, amp=False, pretrained=False, val=True,
+                        **({"time": float(run["hours"])} if run.get("hours") else {}),
+                        **{**run["hyperparameters"], **common})
         trainer = model.trainer
     finally:
         LOGGER.setLevel(level)
@@ -476,6 +489,7 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
         **({"datasets": [_dataset_record(t) | {"licence": (t.card or {}).get("licence")} for t in sets]}
            if multi else {}),
         "epochs": run["epochs"], "epochs_completed": run["epochs_completed"], "best_epoch": best_epoch,
+        "hours_budget": run.get("hours"),
         "imgsz": run["train_imgsz"], "image_wh": run["image_wh"], "batch": run["batch"], "seed": run["seed"],
         "deterministic": True, "hyperparameters": run.get("hyperparameters") or {},
         "resumes": run.get("resumes", 0), "threads": threads,
