@@ -2,7 +2,9 @@
 frames raises one alarm per object, with the snapshot of its most confident view, kept up
 to date while the track lives so the pilot reviews the best picture, not the first. A track
 that breaks and restarts on the same object (a few missed frames, a glare) joins the alarm
-it continues instead of raising a second one."""
+it continues instead of raising a second one, and so does a track of the other alarm class
+on the same object (a bag strapped in a thruster tunnel is seen as both): the alarm takes
+the class of its most confident view."""
 from __future__ import annotations
 
 import dataclasses
@@ -15,7 +17,7 @@ from .detections import Detections, box_iou
 
 SNAPSHOT_MARGIN = 0.25  # context around the box, as a fraction of its size
 REJOIN_WINDOW_S = 3.0  # a new track this soon after an alarm's last sighting ...
-REJOIN_IOU = 0.3  # ... overlapping its last box, of the same class, is the same object
+REJOIN_IOU = 0.3  # ... overlapping its last box is the same object
 
 
 @dataclasses.dataclass
@@ -56,7 +58,7 @@ class AlarmBook:
             alarm = self._by_track.get(tid)
             if alarm is None:
                 name = self.classes[int(tracked.class_id[i])]
-                alarm = self._rejoined(name, box, t_s)
+                alarm = self._rejoined(box, t_s)
                 if alarm is None:
                     alarm = Alarm(next(self._next), self.source, tid, name, conf, t_s, t_s, box, _crop(image, box),
                                   track_ids=[tid], last_box_xyxy=box)
@@ -71,13 +73,14 @@ class AlarmBook:
             alarm.frames += 1
             if conf > alarm.confidence:
                 alarm.confidence, alarm.box_xyxy, alarm.snapshot = conf, box, _crop(image, box)
+                alarm.class_name = self.classes[int(tracked.class_id[i])]
         return new
 
 
-    def _rejoined(self, class_name: str, box, t_s: float) -> Alarm | None:
+    def _rejoined(self, box, t_s: float) -> Alarm | None:
         best, best_iou = None, REJOIN_IOU
         for a in self.alarms.values():
-            if a.class_name != class_name or not (0.0 <= t_s - a.last_t_s <= REJOIN_WINDOW_S):
+            if not 0.0 <= t_s - a.last_t_s <= REJOIN_WINDOW_S:
                 continue
             iou = float(box_iou(np.array([box]), np.array([a.last_box_xyxy]))[0, 0])
             if iou >= best_iou:

@@ -97,3 +97,19 @@ def test_a_track_that_breaks_on_the_same_object_joins_its_alarm():
         det = Detections([[240, 200, 300, 250]], [0.8], [bag])
         raised += book.update(tracker.update(det), t + 10.0 + k * 0.1, None)
     assert len(raised) == 3
+
+
+def test_the_other_alarm_class_on_the_same_object_joins_its_alarm():
+    """A bag in a thruster tunnel scores as both parasitic_container and niche_anomaly: one
+    object, one alarm, named after its most confident view."""
+    tracker, book = ByteTracker(), AlarmBook(CLASSES, "camera")
+    bag, anomaly = CLASSES.index("parasitic_container"), CLASSES.index("niche_anomaly")
+    raised = []
+    for k in range(10):
+        det = Detections([[100 + k, 100, 160 + k, 150], [102 + k, 98, 158 + k, 152]], [0.6, 0.5 + 0.04 * k],
+                         [bag, anomaly])
+        raised += book.update(tracker.update(det), k * 0.1, None)
+    assert len(raised) == 1 and len(book.alarms) == 1
+    alarm = raised[0]
+    assert len(alarm.track_ids) == 2 and alarm.class_name == "niche_anomaly"  # 0.86 beat 0.6
+    assert alarm.confidence == pytest.approx(0.86)
