@@ -49,6 +49,7 @@ def run_station(connect_url: str | None = None, duration_s: float | None = None)
         for line in streams.describe():
             print("  " + line, file=sys.stderr, flush=True)
         print(monitor.start_detection(_camera_model()), file=sys.stderr, flush=True)
+        print(monitor.start_sonar_detection(_model("sonar.onnx")), file=sys.stderr, flush=True)
         return run_headless(f"tcp:127.0.0.1:{sim.tcp_port}", arm=True, dive_depth_m=DEMO_DEPTH_M,
                             duration_s=duration_s if duration_s is not None else 1e9, keep_armed=False,
                             extra_status=monitor.status, lights=DEMO_LIGHTS)
@@ -64,6 +65,12 @@ def _camera_model():
     from resources import resource_path
 
     return resource_path("models", "camera.onnx")
+
+
+def _model(name: str):
+    from resources import resource_path
+
+    return resource_path("models", name)
 
 
 def _oculus_client(port: int):

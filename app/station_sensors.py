@@ -1,6 +1,7 @@
 """The station's sensor readers for the headless station: the camera's RTP stream and
 the Oculus multibeam, summarised once a second beside the telemetry line, and live
-detection on the video with the shipped camera model (alarms printed as they are raised)."""
+detection on the video and on the sonar's fan images with the shipped models (alarms
+printed as they are raised; sonar alarms with range and bearing)."""
 from __future__ import annotations
 
 import sys
@@ -18,6 +19,7 @@ class SensorMonitor:
         self._last = (time.monotonic(), 0, 0)
         self._last_detected = 0
         self.pipeline = self.feeder = None
+        self.sonar_pipeline = self.sonar_feeder = None
         self.alarm_log = []
 
     def start_detection(self, model_path, err=sys.stderr) -> str:
@@ -45,6 +47,42 @@ class SensorMonitor:
         self.feeder = SourceFeeder(self.video.read, video_frame_in, self.pipeline, name="camera feeder").start()
         return (f"detection: {model_path.name} ({detector.card.input_hw[1]}x{detector.card.input_hw[0]} input) on "
                 f"the camera, one thread; alarms need a track confirmed over several frames")
+
+    def start_sonar_detection(self, model_path, err=sys.stderr) -> str:
+        """Live detection on the Oculus pings' fan images; returns a line saying what runs."""
+        from vision.classes import CLASSES
+        from vision.detect import ModelError, OnnxDetector
+        from vision.detect.feeder import SourceFeeder, sonar_frame_in
+        from vision.detect.pipeline import DetectionPipeline
+        from vision.detect.sonar_geometry import fan_detections_to_polar
+
+        if self.oculus is None:
+            return "sonar detection: no sonar"
+        if not model_path.exists():
+            return f"sonar detection off: no model at {model_path}"
+        try:
+            detector = OnnxDetector(model_path, expected_classes=CLASSES, threads=1)
+        except ModelError as exc:
+            return f"sonar detection off: {exc}"
+
+        def on_result(result) -> None:
+            if not result.new_alarms:
+                return
+            polar = fan_detections_to_polar(result.detections, result.frame.meta)
+            for alarm in result.new_alarms:
+                i = next((k for k in range(len(result.detections))
+                          if int(result.detections.tracker_id[k]) == alarm.track_id), None)
+                where = (f" at {polar.range_m[i]:.1f} m, {polar.bearing_deg[i]:+.0f} deg" if i is not None else "")
+                line = (f"SONAR ALARM {alarm.alarm_id}: {alarm.class_name} {alarm.confidence:.2f}{where} (track "
+                        f"{alarm.track_id}, confirmed over {alarm.frames} pings)")
+                self.alarm_log.append(line)
+                print(line, file=err, flush=True)
+
+        self.sonar_pipeline = DetectionPipeline(detector, source="sonar", on_result=on_result).start()
+        self.sonar_feeder = SourceFeeder(self.oculus.read, sonar_frame_in(), self.sonar_pipeline,
+                                         name="sonar feeder").start()
+        return (f"sonar detection: {model_path.name} ({detector.card.input_hw[1]}x{detector.card.input_hw[0]} "
+                f"input) on the Oculus fan images, one thread")
 
     @property
     def video_port(self) -> int | None:
@@ -81,9 +119,13 @@ class SensorMonitor:
                     echo = f" echo {int(centre.argmax()) * ping.range_resolution_m:.1f} m"
             parts.append(f"sonar {(pings - p0) / dt:.1f} pings/s{echo}" if ping is not None
                          else f"sonar {self.oculus.stats().status or 'connecting'}")
+        if self.sonar_pipeline is not None:
+            latest = self.sonar_pipeline.latest
+            n = len(latest.detections) if latest is not None else 0
+            parts.append(f"sonar detect {n} in view, {len(self.sonar_pipeline.alarms.alarms)} alarms")
         return " | ".join(parts)
 
     def close(self) -> None:
-        for part in (self.feeder, self.pipeline, self.video, self.oculus):
+        for part in (self.feeder, self.pipeline, self.sonar_feeder, self.sonar_pipeline, self.video, self.oculus):
             if part is not None:
                 part.close()

@@ -152,6 +152,13 @@ def test_default_command_runs_the_station_on_the_embedded_world():
     fps = [float(v) for v in re.findall(r"video ([0-9.]+) fps 640x480", proc.stdout)]
     assert fps and max(fps) > 1.0, proc.stdout
     assert "detection: camera.onnx" in proc.stderr and re.search(r"detect [0-9.]+ fps", proc.stdout), proc.stderr
+    from resources import resource_path
+
+    if resource_path("models", "sonar.onnx").exists():  # and the sonar's fan images with the sonar model
+        assert "sonar detection: sonar.onnx" in proc.stderr, proc.stderr
+        assert re.search(r"sonar detect [0-9]+ in view", proc.stdout), proc.stdout
+    else:
+        assert "sonar detection off: no model" in proc.stderr, proc.stderr
     echoes = [float(v) for v in re.findall(r"echo ([0-9.]+) m", proc.stdout)]
     assert echoes and abs(echoes[-1] - 5.0) < 1.0, proc.stdout
 
