@@ -386,7 +386,7 @@ def main() -> int:
         print(f"goal: camera detection >= {GOAL_FPS:g} frames/s at 640x480, shipped {goal['model']} "
               f"({goal['input_hw'][0]}x{goal['input_hw'][1]} input) on ONNX Runtime, 1 thread (as the station runs "
               f"it): {fps:.1f} frames/s, p95 {goal['call']['p95_ms']:.1f} ms  {'PASS' if goal_out['pass'] else 'FAIL'}"
-              f"  (best: {best['engine']} {best['threads']} threads {best['call']['fps']:.1f} frames/s)")
+              f"  (best: {best['engine']}, {best['threads']} thread(s): {best['call']['fps']:.1f} frames/s)")
     else:
         print("goal: not checked: the shipped camera model (resources/models/camera.onnx) was not timed in this run")
     for n in notes:
