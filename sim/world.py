@@ -16,35 +16,17 @@ quay wall and the planted objects. The seabed and the water surface are taken le
 """
 from __future__ import annotations
 
-import dataclasses
-import math
-
 import numpy as np
 
 from hull.placement import Placement
+from hull.pose import SensorMount, SensorPose, VehiclePose, body_to_ned, sensor_pose
 
 from .camera_render import CameraConfig, CameraFrame, CameraScene
 from .scenario import Scenario
 from .sonar_render import MultibeamConfig, SonarFrame, SonarScene
 from .world_geometry import build_scene
 
-
-@dataclasses.dataclass(frozen=True)
-class SensorPose:
-    """A sensor's origin and axes in the hull frame H (unit vectors)."""
-
-    position_h: np.ndarray
-    forward_h: np.ndarray
-    up_h: np.ndarray
-
-
-def body_to_ned(roll_rad: float, pitch_rad: float, yaw_rad: float) -> np.ndarray:
-    """R_ned_body (columns = body x fwd, y right, z down in NED), aerospace ZYX order."""
-    cr, sr, cp, sp, cy, sy = (math.cos(roll_rad), math.sin(roll_rad), math.cos(pitch_rad),
-                              math.sin(pitch_rad), math.cos(yaw_rad), math.sin(yaw_rad))
-    return np.array([[cp * cy, sr * sp * cy - cr * sy, cr * sp * cy + sr * sy],
-                     [cp * sy, sr * sp * sy + cr * cy, cr * sp * sy - sr * cy],
-                     [-sp, sr * cp, cr * cp]])
+__all__ = ["World", "SensorPose", "body_to_ned", "cam_tilt_deg"]  # SensorPose, body_to_ned: from hull.pose
 
 
 def cam_tilt_deg(cam_tilt_fraction: float) -> float:
@@ -78,13 +60,10 @@ class World:
         return self._r_h_from_ned @ np.asarray(d_ned, float)
 
     def sensor_pose(self, position_ned_m, attitude_rpy_rad, tilt_up_deg: float) -> SensorPose:
-        """A forward-looking sensor on the vehicle, pitched up by `tilt_up_deg`."""
-        r = body_to_ned(*attitude_rpy_rad)
-        t = math.radians(tilt_up_deg)
-        fwd_b = np.array([math.cos(t), 0.0, -math.sin(t)])  # body z is down: up tilt = -z
-        up_b = np.array([-math.sin(t), 0.0, -math.cos(t)])
-        pos_h = self.placement.ned_to_h(np.asarray(position_ned_m, float))
-        return SensorPose(pos_h, self.ned_dir_to_h(r @ fwd_b), self.ned_dir_to_h(r @ up_b))
+        """A forward-looking sensor on the vehicle, pitched up by `tilt_up_deg` (hull.pose's
+        mounting math, the same the station uses to georeference what the sensor saw)."""
+        vehicle = VehiclePose.from_ned(0.0, self.placement, position_ned_m, *attitude_rpy_rad)
+        return sensor_pose(vehicle, SensorMount("sensor", tilt_up_deg=float(tilt_up_deg)))
 
     def camera_pose(self, truth) -> SensorPose:
         """From a SimTruth (or anything with position_ned_m, attitude_rpy_rad, cam_tilt)."""
