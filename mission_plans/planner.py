@@ -13,6 +13,7 @@ import numpy as np
 from hull.mesh import TriangleMesh
 from hull.placement import Placement
 from hull.queries import HullQueries
+from hull.surface_samples import in_niche, sample_surface
 from hull.wetted import wetted_surface
 
 from .coverage import SensorModel, SensorPoses, predict_seen
@@ -21,7 +22,6 @@ from .patterns import (PoseTrack, _runs, _runs_by_hops, bottom_lanes, contour_la
 from .plan_model import (CoveragePrediction, HullRef, Leg, Plan, SensorSetup, UncoveredPatch,
                          VesselInfo, Waypoint)
 from .safety import SafetyLimits
-from .surface_samples import sample_surface
 from .transit import TransitRouter
 
 SOFTWARE = "HullWatch 0.1.0"
@@ -356,7 +356,7 @@ class SweepPlanner:
         overall = 100.0 * float(a[seen].sum() / a.sum()) if len(a) else 0.0
         per_niche = []
         for area in self.niche_areas:
-            inside = area.contains(samples.points_h, margin_m=0.25)
+            inside = in_niche(samples, area)
             total = a[inside].sum()
             per_niche.append((area.name, 100.0 * float(a[inside & seen].sum() / total) if total else 0.0))
         return CoveragePrediction(overall, tuple(per_niche), tuple(self._patches(samples, seen, reasons)))

@@ -1,47 +1,5 @@
-"""Area-weighted sample points on the wetted surface: the unit in which coverage is
-counted, so the answer does not depend on how the mesh happens to be tessellated."""
-from __future__ import annotations
+"""Surface sampling moved to hull.surface_samples (shared with the live coverage map);
+kept so plan code and scripts that import it from here keep working."""
+from hull.surface_samples import DEFAULT_SAMPLE_AREA_M2, SurfaceSamples, sample_surface
 
-import dataclasses
-
-import numpy as np
-
-from hull.mesh import TriangleMesh
-
-DEFAULT_SAMPLE_AREA_M2 = 0.25  # one sample per half-metre square
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class SurfaceSamples:
-    points_h: np.ndarray  # (S, 3)
-    normals_h: np.ndarray  # (S, 3) outward
-    area_m2: np.ndarray  # (S,) area each sample stands for
-    face_ids: np.ndarray  # (S,) face of the wetted mesh it lies on
-
-    @property
-    def total_area_m2(self) -> float:
-        return float(self.area_m2.sum())
-
-    def __len__(self) -> int:
-        return len(self.points_h)
-
-
-def sample_surface(mesh: TriangleMesh, sample_area_m2: float = DEFAULT_SAMPLE_AREA_M2,
-                   seed: int = 0) -> SurfaceSamples:
-    """Stratified: each face gets round(area / sample_area) samples (at least one), so
-    small faces (bow, niche details) are never skipped and every face's area is shared
-    exactly among its samples. Deterministic for a seed."""
-    areas = mesh.face_areas()
-    keep = areas > 0
-    face_idx = np.nonzero(keep)[0]
-    counts = np.maximum(1, np.round(areas[keep] / sample_area_m2)).astype(np.int64)
-    faces = np.repeat(face_idx, counts)
-    rng = np.random.default_rng(seed)
-    r1, r2 = rng.random(len(faces)), rng.random(len(faces))
-    flip = r1 + r2 > 1.0  # fold the unit square onto the triangle
-    r1, r2 = np.where(flip, 1 - r1, r1), np.where(flip, 1 - r2, r2)
-    t = mesh.triangles()[faces]
-    pts = t[:, 0] + r1[:, None] * (t[:, 1] - t[:, 0]) + r2[:, None] * (t[:, 2] - t[:, 0])
-    normals = mesh.face_normals()[faces]
-    share = np.repeat(areas[keep] / counts, counts)
-    return SurfaceSamples(pts, normals, share, faces)
+__all__ = ["DEFAULT_SAMPLE_AREA_M2", "SurfaceSamples", "sample_surface"]
