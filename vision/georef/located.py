@@ -23,7 +23,7 @@ class Located:
     normal_h: np.ndarray
     range_m: float
     uncertainty_m: float
-    address: SurfaceAddress
+    address: SurfaceAddress | None  # None only when asked for without one (the point map)
     size_m: tuple[float, float] | None = None
 
     def __post_init__(self):

@@ -80,7 +80,8 @@ def sonar_ray_directions(forward_h, up_h, bearing_deg, elevation_deg) -> np.ndar
 def locate_sonar_detections(polar, sonar_pose_h, vertical_aperture_deg: float, hull_queries, draft_m: float,
                             niche_areas=(), *, range_resolution_m: float = DEFAULT_RANGE_RESOLUTION_M,
                             beam_width_deg: float = DEFAULT_BEAM_WIDTH_DEG,
-                            range_tolerance_m: float = DEFAULT_RANGE_TOLERANCE_M) -> list[Located | None]:
+                            range_tolerance_m: float = DEFAULT_RANGE_TOLERANCE_M,
+                            with_address: bool = True) -> list[Located | None]:
     """Place each sonar detection on the hull; None where no elevation of its arc reaches
     the hull within range_tolerance_m (m) of the echo's expected hull contact range.
 
@@ -91,6 +92,9 @@ def locate_sonar_detections(polar, sonar_pose_h, vertical_aperture_deg: float, h
     (position_h, forward_h, up_h)), its tilt included. vertical_aperture_deg: the full
     vertical aperture (deg). range_resolution_m, beam_width_deg: the sonar's, for the
     uncertainty. Size (m), when the extents are given: (across the beams, along the range).
+    with_address=False skips the address (None) and the sea-chest recess term of the
+    uncertainty: the point map needs only positions, and the address query is most of
+    the cost per return.
     """
     rng_m, brg_deg, contact_m, sizes = _polar_arrays(polar)
     n = len(rng_m)
@@ -141,11 +145,11 @@ def locate_sonar_detections(polar, sonar_pose_h, vertical_aperture_deg: float, h
         spread = float(np.sqrt(np.mean(np.sum((cand[match] - pos) ** 2, axis=1))))
         across = rng_m[i] * math.radians(beam_width_deg) / 2.0
         size = None if sizes is None else (float(sizes[i, 0]), float(sizes[i, 1]))
-        address = hull_queries.surface_address(pos, draft_m, niche_areas)
+        address = hull_queries.surface_address(pos, draft_m, niche_areas) if with_address else None
         # at a sea chest the recess is a guess (its walls, what lies where on its floor): the
         # echo may come from anywhere the floor shows through the opening, up to its extent
         recess = 0.0
-        area = recessed_niche(address.niche, niche_areas)
+        area = recessed_niche(address.niche, niche_areas) if address is not None else None
         if area is not None:
             c = float(cos_inc[i, best])
             recess = min(area.depth_m * math.sqrt(1.0 - c * c) / c, 0.5 * math.hypot(*area.size_m))

@@ -156,7 +156,7 @@ class PointMap:
         else:
             located = locate_sonar_detections(_SonarReturns(rng_m, brg, rng_m, np.zeros_like(rng_m)),
                                               (origin, fwd, up), vertical_aperture_deg, hull_queries, draft_m,
-                                              range_resolution_m=range_resolution_m)
+                                              range_resolution_m=range_resolution_m, with_address=False)
             ok = np.array([loc is not None for loc in located], bool)
             if not ok.any():
                 return 0
