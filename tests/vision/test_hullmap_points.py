@@ -173,3 +173,22 @@ def test_reconstruct_refuses_bad_input():
         reconstruct(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="unknown method"):
         reconstruct(np.random.default_rng(0).random((50, 3)), method="marching")
+
+
+def test_many_small_adds_equal_one_big_add_across_tier_merges():
+    """The voxel store's recent tier merges into the main one as the map grows: whatever the
+    order and batching of the adds, the voxels, their means and counts are the same."""
+    from vision.hullmap.pointmap import RECENT_MIN_VOXELS, PointMap
+
+    rng = np.random.default_rng(5)
+    pts = rng.uniform(-20, 20, (6 * RECENT_MIN_VOXELS, 3))
+    pts = np.vstack([pts, pts[:5000] + 0.001])  # repeats land in voxels of both tiers
+    one = PointMap(voxel_m=0.05)
+    assert one.add_points(pts) == len(one)
+    many = PointMap(voxel_m=0.05)
+    new = sum(many.add_points(chunk) for chunk in np.array_split(rng.permutation(pts), 97))
+    assert new == len(many) == len(one)
+    a, b = one.points(), many.points()
+    order_a, order_b = np.lexsort(a.T), np.lexsort(b.T)
+    np.testing.assert_allclose(a[order_a], b[order_b], atol=1e-9)
+    np.testing.assert_array_equal(one.counts[order_a], many.counts[order_b])

@@ -67,6 +67,45 @@ def beam_returns(intensities: np.ndarray, threshold: int | None, smooth_bins: in
     return beams, bins[beams] + (smooth_bins - 1) // 2 if smooth_bins > 1 else bins[beams]
 
 
+RECENT_MIN_VOXELS = 1 << 14
+
+
+class _Tier:
+    """Voxels as sorted packed keys with per-voxel point sums and counts."""
+
+    def __init__(self):
+        self.keys = np.empty(0, np.int64)
+        self.sum = np.empty((0, 3))
+        self.count = np.empty(0, np.int64)
+
+    def add_existing(self, keys, sums, counts) -> np.ndarray:
+        """Adds to the voxels this tier has; returns which of `keys` it had."""
+        pos = np.searchsorted(self.keys, keys)
+        found = pos < len(self.keys)
+        found[found] = self.keys[pos[found]] == keys[found]
+        self.sum[pos[found]] += sums[found]
+        self.count[pos[found]] += counts[found]
+        return found
+
+    def add(self, keys, sums, counts) -> int:
+        """Adds, inserting the voxels it lacks; returns how many were new."""
+        fresh = ~self.add_existing(keys, sums, counts)
+        if fresh.any():
+            at = np.searchsorted(self.keys, keys[fresh])
+            self.keys = np.insert(self.keys, at, keys[fresh])
+            self.sum = np.insert(self.sum, at, sums[fresh], axis=0)
+            self.count = np.insert(self.count, at, counts[fresh])
+        return int(fresh.sum())
+
+    def absorb(self, other: "_Tier") -> None:
+        """Merges a tier with disjoint keys into this one (one O(n) pass)."""
+        keys = np.concatenate([self.keys, other.keys])
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
+        self.sum = np.concatenate([self.sum, other.sum])[order]
+        self.count = np.concatenate([self.count, other.count])[order]
+
+
 class PointMap:
     """A voxel grid of measured hull points, H frame, metres. voxel_m: edge of a voxel.
 
@@ -77,22 +116,31 @@ class PointMap:
         if not voxel_m > 0:
             raise ValueError(f"voxel_m must be > 0, got {voxel_m}")
         self.voxel_m = float(voxel_m)
-        self._keys = np.empty(0, np.int64)  # sorted
-        self._sum = np.empty((0, 3))
-        self._count = np.empty(0, np.int64)
+        # two sorted tiers: new voxels go into the small recent tier, which merges into the
+        # main one when it reaches an eighth of it, so an add costs O(recent), not O(map)
+        self._main = _Tier()
+        self._recent = _Tier()
         self._lock = threading.Lock()  # cheap insurance: one add at a time
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._main.keys) + len(self._recent.keys)
+
+    def _consolidated(self) -> "_Tier":
+        with self._lock:
+            if len(self._recent.keys):
+                self._main.absorb(self._recent)
+                self._recent = _Tier()
+            return self._main
 
     @property
     def counts(self) -> np.ndarray:
         """(V,) points merged into each voxel, in the order of points()."""
-        return self._count.copy()
+        return self._consolidated().count.copy()
 
     def points(self) -> np.ndarray:
         """(V, 3) the mean point of each voxel, H, m (a copy)."""
-        return self._sum / self._count[:, None] if len(self) else np.empty((0, 3))
+        t = self._consolidated()
+        return t.sum / t.count[:, None] if len(t.keys) else np.empty((0, 3))
 
     def add_points(self, points_h, weights=None) -> int:
         """Merge (N, 3) points (H, m; camera-ray hits, or anything measured). weights:
@@ -110,18 +158,12 @@ class PointMap:
         np.add.at(sums, inv, pts * w[:, None])
         counts = np.bincount(inv, weights=w, minlength=len(new_keys)).astype(np.int64)
         with self._lock:
-            pos = np.searchsorted(self._keys, new_keys)
-            found = pos < len(self._keys)
-            found[found] = self._keys[pos[found]] == new_keys[found]
-            self._sum[pos[found]] += sums[found]
-            self._count[pos[found]] += counts[found]
-            fresh = ~found
-            if fresh.any():
-                at = pos[fresh]
-                self._keys = np.insert(self._keys, at, new_keys[fresh])
-                self._sum = np.insert(self._sum, at, sums[fresh], axis=0)
-                self._count = np.insert(self._count, at, counts[fresh])
-            return int(fresh.sum())
+            rest = ~self._main.add_existing(new_keys, sums, counts)
+            fresh = self._recent.add(new_keys[rest], sums[rest], counts[rest])
+            if len(self._recent.keys) > max(RECENT_MIN_VOXELS, len(self._main.keys) // 8):
+                self._main.absorb(self._recent)
+                self._recent = _Tier()
+            return fresh
 
     def add_range(self, position_h, direction_h, range_m) -> int:
         """The distance sensor: a hit range_m (m) from position_h along direction_h (H;
@@ -173,7 +215,7 @@ class PointMap:
         rec = np.empty(len(self), dtype=[("x", "<f8"), ("y", "<f8"), ("z", "<f8"), ("count", "<u4")])
         pts = self.points()
         rec["x"], rec["y"], rec["z"] = pts[:, 0], pts[:, 1], pts[:, 2]
-        rec["count"] = np.minimum(self._count, np.iinfo(np.uint32).max)
+        rec["count"] = np.minimum(self.counts, np.iinfo(np.uint32).max)
         header = ("ply\nformat binary_little_endian 1.0\n"
                   f"comment HullWatch point map, hull frame H, metres, voxel_m {self.voxel_m!r}\n"
                   f"element vertex {len(self)}\nproperty double x\nproperty double y\nproperty double z\n"
