@@ -354,7 +354,7 @@ def mission(args, plan, queries, samples, trajectory, sensors, baseline_scene) -
                          "parts_ms_p50": {k: float(np.median(v[seg])) for k, v in parts.items()},
                          "rays_per_second": pct(rays_per_s[seg]), "baseline_rays": n_rays,
                          "baseline_ms": b * 1e3, "voxels": len(pmap),
-                         "pointmap_mb": (pmap._keys.nbytes + pmap._sum.nbytes + pmap._count.nbytes) / 2 ** 20,
+                         "pointmap_mb": pmap.nbytes / 2 ** 20,
                          "rss_mb": rss, "rss_growth_mb": rss - rss0, "hwm_mb": hwm,
                          "coverage_pct": summary.overall_pct, "camera_pct": summary.per_sensor_pct["camera"],
                          "sonar_pct": summary.per_sensor_pct["sonar"], "georef": geo, "products": prod,
@@ -376,7 +376,7 @@ def full_sweep(args, plan, queries, rng) -> dict:
     from vision.georef.sonar import sonar_ray_directions
     from vision.hullmap import reconstruct
     from vision.hullmap.pointmap import PointMap
-    from vision.hullmap.surface import POISSON_DEPTH
+    from vision.hullmap.surface import auto_poisson_depth
 
     tracks = [t for t in plan.tracks if t.kind != "transit"]
     traj = Trajectory(tracks, 1.0)
@@ -405,15 +405,16 @@ def full_sweep(args, plan, queries, rng) -> dict:
         pmap.add_points(np.concatenate(buf))
     synth_s = time.perf_counter() - t0
     pts = pmap.points()
+    depth = auto_poisson_depth(pts)  # what reconstruct's default picks
     t0 = time.perf_counter()
-    mesh = reconstruct(pts, hull_queries=queries)
+    mesh = reconstruct(pts, hull_queries=queries, poisson_depth=depth)
     recon_s = time.perf_counter() - t0
     d = queries.distance(mesh.vertices) if mesh.n_vertices else np.zeros(0)
     extent = float((pts.max(axis=0) - pts.min(axis=0)).max())
     return {"track_m": float(length), "plan_track_m": traj.length_m, "pings": pings, "voxels": len(pmap),
             "synth_s": synth_s, "reconstruct_s": recon_s, "vertices": int(mesh.n_vertices),
             "faces": int(mesh.n_faces), "vertex_to_hull_mm": pct(d * 1e3),
-            "poisson_depth": POISSON_DEPTH, "poisson_cell_m": extent / 2 ** POISSON_DEPTH,
+            "poisson_depth": depth, "poisson_cell_m": extent / 2 ** depth,
             "pmap": pmap, "surface": mesh}
 
 

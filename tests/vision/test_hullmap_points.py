@@ -192,3 +192,19 @@ def test_many_small_adds_equal_one_big_add_across_tier_merges():
     order_a, order_b = np.lexsort(a.T), np.lexsort(b.T)
     np.testing.assert_allclose(a[order_a], b[order_b], atol=1e-9)
     np.testing.assert_array_equal(one.counts[order_a], many.counts[order_b])
+
+
+def test_auto_poisson_depth_keeps_cells_near_the_point_spacing_on_a_long_map():
+    """Depth 8 on 40 m of plating makes 16 cm cells from 5 cm points; "auto" picks a deeper
+    octree and the surface keeps the detail (more vertices, same tolerance)."""
+    from vision.hullmap.surface import reconstruct
+
+    rng = np.random.default_rng(2)
+    x, z = np.meshgrid(np.arange(0, 40, 0.05), np.arange(0, 3, 0.05))
+    pts = np.column_stack([x.ravel(), 0.02 * np.sin(x.ravel()), z.ravel()]) + rng.normal(0, 0.003, (x.size, 3))
+    sensors = np.array([[20.0, -3.0, 1.5]])
+    fixed = reconstruct(pts, sensor_positions_h=sensors, poisson_depth=8)
+    auto = reconstruct(pts, sensor_positions_h=sensors, poisson_depth="auto")
+    assert len(auto.vertices) > 2 * len(fixed.vertices)
+    y_err = np.abs(auto.vertices[:, 1] - 0.02 * np.sin(auto.vertices[:, 0]))
+    assert np.median(y_err) < 0.01

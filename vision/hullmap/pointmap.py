@@ -133,6 +133,11 @@ class PointMap:
             return self._main
 
     @property
+    def nbytes(self) -> int:
+        """Memory held by the voxel arrays (bytes)."""
+        return sum(a.nbytes for t in (self._main, self._recent) for a in (t.keys, t.sum, t.count))
+
+    @property
     def counts(self) -> np.ndarray:
         """(V,) points merged into each voxel, in the order of points()."""
         return self._consolidated().count.copy()

@@ -30,6 +30,8 @@ from hull.mesh import TriangleMesh
 DEFAULT_METHOD = "poisson"
 NORMAL_NEIGHBOURS = 30
 POISSON_DEPTH = 8  # octree cells of bbox/256: ~5 cm over a 12 m patch, about the voxel size
+POISSON_CELL_SPACINGS = 2.0  # "auto" depth: octree cells about two point spacings wide ...
+POISSON_MAX_DEPTH = 11  # ... but no finer than bbox/2048 (time and memory grow ~8x per level)
 # Open3D's Poisson spins its OpenMP threads: with the CPUs busy (detector, training) two
 # threads took 50 s where one took 1.3 s, so one unless told otherwise
 POISSON_THREADS = 1
@@ -67,10 +69,22 @@ def _oriented_cloud(points: np.ndarray, hull_queries, sensor_positions_h):
     return pcd
 
 
+def auto_poisson_depth(points_h, spacing_m: float | None = None) -> int:
+    """The Poisson octree depth whose cells are about POISSON_CELL_SPACINGS point spacings
+    across the points' largest extent, between POISSON_DEPTH and POISSON_MAX_DEPTH."""
+    pts = np.asarray(points_h, dtype=np.float64).reshape(-1, 3)
+    spacing = _spacing_m(pts) if spacing_m is None else float(spacing_m)
+    extent = float(np.max(pts.max(axis=0) - pts.min(axis=0)))
+    cells = extent / max(POISSON_CELL_SPACINGS * spacing, 1e-6)
+    return int(np.clip(np.ceil(np.log2(max(cells, 2.0))), POISSON_DEPTH, POISSON_MAX_DEPTH))
+
+
 def reconstruct(points_h, method: str = DEFAULT_METHOD, *, hull_queries=None, sensor_positions_h=None,
-                poisson_depth: int = POISSON_DEPTH, threads: int = POISSON_THREADS, trim_m: float | None = None) -> TriangleMesh:
+                poisson_depth: int | str = "auto", threads: int = POISSON_THREADS, trim_m: float | None = None) -> TriangleMesh:
     """A triangle mesh (H, m; faces wound outward) through points_h (N, 3). hull_queries
     (hull.queries.HullQueries) or sensor_positions_h (K, 3) orient the normals outward.
+    poisson_depth "auto": the octree depth whose cells are about two point spacings across
+    the map's extent (a whole hull needs more levels than a patch), at most POISSON_MAX_DEPTH.
     threads: Poisson's threads (-1: all). trim_m: Poisson vertices farther than this from every point are removed (default:
     TRIM_SPACINGS point spacings)."""
     import open3d as o3d
@@ -81,6 +95,8 @@ def reconstruct(points_h, method: str = DEFAULT_METHOD, *, hull_queries=None, se
     pcd = _oriented_cloud(pts, hull_queries, sensor_positions_h)
     spacing = _spacing_m(pts)
     if method == "poisson":
+        if poisson_depth == "auto":
+            poisson_depth = auto_poisson_depth(pts, spacing)
         mesh, _ = o3d.geometry.TriangleMesh.create_from_point_cloud_poisson(pcd, depth=poisson_depth,
                                                                          n_threads=threads)
         from scipy.spatial import cKDTree
