@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -163,6 +164,10 @@ def test_history_reads_while_the_link_thread_writes():
     def writer():
         for k in range(1, 3000):
             hist.append(_turning(0.01 * k))
+            if k % 30 == 0:  # let the readers in now and then, however busy the machine is
+                deadline = time.monotonic() + 5.0
+                while reads[0] < k // 30 and time.monotonic() < deadline:
+                    time.sleep(0.0005)
         stop.set()
 
     def reader(seed):
