@@ -49,6 +49,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from percentiles import pct  # noqa: E402  (bench/, beside this script)
+
 RESULTS = REPO / "bench" / "results" / "bench_alarms.json"
 FPS = 10.0
 STEP_M = 0.1  # camera travel per frame: 1 m/s at 10 frames/s
@@ -61,14 +63,6 @@ GOAL_ALARMS_PER_MIN = 0.5
 ALARM_CLASSES = ("parasitic_container", "niche_anomaly")
 CLEAR_OF_OBJECTS_M = 4.0
 CLEAR_OF_NICHES_M = 3.0
-
-
-def pct(values) -> dict:
-    v = np.asarray(values, float)
-    if not len(v):
-        return {"n": 0, "p50": None, "p95": None, "max": None}
-    return {"n": int(len(v)), "p50": float(np.percentile(v, 50)), "p95": float(np.percentile(v, 95)),
-            "max": float(v.max())}
 
 
 def _pose(position, forward):

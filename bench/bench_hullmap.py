@@ -63,6 +63,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from percentiles import pct  # noqa: E402  (bench/, beside this script)
+
 DTC = REPO.parent / "shared" / "data" / "hulls" / "DTC-scaled.stl.gz"
 RESULTS = REPO / "bench" / "results" / "bench_hullmap.json"
 SCALE = 59.407
@@ -76,14 +78,6 @@ VOXEL_M = 0.05
 CHECKPOINTS_MIN = (1.0, 5.0, 15.0, 30.0)
 GEOREF_PER_CHECKPOINT = 60  # detections of each kind located at each checkpoint
 POSE_LOOKUPS = 2000
-
-
-def pct(values) -> dict:
-    v = np.asarray(values, float)
-    if not len(v):
-        return {"n": 0, "p50": None, "p95": None, "max": None}
-    return {"n": int(len(v)), "p50": float(np.percentile(v, 50)), "p95": float(np.percentile(v, 95)),
-            "max": float(v.max())}
 
 
 def rss_mb() -> tuple[float, float]:
