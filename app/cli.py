@@ -276,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=_whole_positive, metavar="N",
                    help="CPU threads for torch (default: all cores; use fewer when other work shares the machine: "
                         "oversubscribed cores slow training many times over)")
+    p.add_argument("--init", metavar="MODEL",
+                   help="fine-tune: start from the weights of an earlier HullWatch model of the same classes "
+                        "(MODEL.onnx with its MODEL.train/ folder beside it, or a .pt checkpoint) instead of from "
+                        "scratch; the card records which")
     p.add_argument("--resume", action="store_true",
                    help="continue the stopped training of MODEL.onnx from its last checkpoint in MODEL.train/")
     p.add_argument("--hours", type=_positive, metavar="H",

@@ -9,6 +9,8 @@ from .errors import UserError
 
 
 def run_train_command(args) -> int:
+    if args.resume and args.init is not None:
+        args._parser.error("--init starts a new training; --resume continues one: give one of them")
     if not args.resume and (args.kind is None or args.data is None):
         args._parser.error("--kind and --data are required (only --resume takes them from the stopped run)")
     from vision.training.export_onnx import ExportError
@@ -19,7 +21,7 @@ def run_train_command(args) -> int:
     spec = TrainSpec(kind=args.kind, data=(data[0] if len(data) == 1 else tuple(data)) if data else None,
                      output=Path(args.output),
                      epochs=args.epochs, imgsz=args.imgsz, seed=args.seed, batch=args.batch, threads=args.threads,
-                     resume=args.resume, hours=args.hours)
+                     resume=args.resume, hours=args.hours, init=Path(args.init) if args.init else None)
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     try:
         card = train_model(spec, log=log, on_epoch=lambda r: log(r.line()), verbose=args.debug)

@@ -275,3 +275,36 @@ def test_sonar_trains_on_real_and_synthetic_sets_together(ultralytics_offline, n
     # resuming with other data is refused
     with pytest.raises(TrainError, match="finished already|used the data set"):
         train_model(dataclasses.replace(spec, resume=True, data=(synth, real)))
+
+
+def test_fine_tuning_starts_from_an_earlier_models_weights(tiny, tmp_path):
+    from vision.detect.model_card import sha256_of
+    from vision.training.train import TrainError, TrainSpec, init_weights_of, train_model
+
+    weights = init_weights_of(tiny["model"])
+    assert weights.parent == tiny["work"] / "run" / "weights" and weights.name in ("best.pt", "last.pt")
+    # learning rate 0: the epoch's training loss is the starting weights' own loss, so a
+    # fine-tune starts where the earlier model ended, far below a start from scratch
+    frozen = dict(optimizer="SGD", lr0=0.0, lrf=1.0, momentum=0.0, nbs=8, warmup_epochs=0, mosaic=0.0)
+    reports = []
+    out = tmp_path / "tuned.onnx"
+    card = train_model(TrainSpec("camera", tiny["data"], out, epochs=1, imgsz=128, seed=1, batch=8, workers=0,
+                                 threads=1, init=tiny["model"], hyperparameters=frozen), on_epoch=reports.append)
+    loss = lambda r: sum(r.losses.values())  # noqa: E731
+    ended, started = loss(tiny["second"][-1]), loss(tiny["first"][0])
+    scratch = []
+    train_model(TrainSpec("camera", tiny["data"], tmp_path / "scratch.onnx", epochs=1, imgsz=128, seed=1, batch=8,
+                          workers=0, threads=1, hyperparameters=frozen), on_epoch=scratch.append)
+    assert abs(loss(reports[0]) - ended) < 0.5 * (started - ended)
+    assert loss(scratch[0]) > ended + 0.5 * (started - ended)
+    tr = card["training"]
+    assert "fine-tuned from tiny.onnx" in tr["architecture"] and tr["init"]["weights_sha256"] == sha256_of(weights)
+    assert str(tmp_path) not in json.dumps(tr["init"])  # no machine paths in a card
+
+    with pytest.raises(TrainError, match="no PyTorch weights"):
+        init_weights_of(tmp_path / "nowhere.onnx")
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(TrainError, match="cannot read the starting weights"):
+        train_model(TrainSpec("camera", tiny["data"], tmp_path / "bad.onnx", epochs=1, imgsz=128, workers=0,
+                              threads=1, init=bad))

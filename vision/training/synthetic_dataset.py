@@ -57,7 +57,7 @@ from .yolo_layout import (SPLITS, count_labels, data_yaml_text, label_line, make
                           staged_dataset_dir)
 
 KINDS = ("camera", "sonar")
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: more niche, hull and distractor views (v1 models called landmarks containers)
 MIN_IMAGES = 3  # one hull for each of train, val and test
 MAX_IMAGES = 1_000_000
 PNG_COMPRESSION = 3  # fixed: part of what makes the bytes reproducible
@@ -67,7 +67,12 @@ VIEWS_PER_SCENARIO = {"camera": 12, "sonar": 20}  # a World build (~0.7 s) is wo
 STANDOFF_M = {"camera": (0.5, 4.0), "sonar": (1.0, 15.0)}
 GRAZING_FRACTION = 0.3
 NEGATIVE_FRACTION = 0.1
-ROLE_WEIGHTS = {"object": 0.65, "niche": 0.15, "hull": 0.20}
+# v1 drew 0.65/0.15/0.20: its model called anodes, valves, tunnels and the propeller
+# containers, so landmarks now get as many looks as the hull around them
+ROLE_WEIGHTS = {"object": 0.5, "niche": 0.25, "hull": 0.25}
+# share of the empty images aimed at a distractor (rope, fender, debris, fish, fouling):
+# the things an empty-hull detector must learn to leave alone (v1: 0.4)
+NEGATIVE_DISTRACTOR_SHARE = 0.6
 WATER_WEIGHTS = {"clear": 0.3, "moderate": 0.45, "turbid": 0.25}
 # the lit object keeps at least this share of its signal over the out-and-back path:
 # exp(-2 c d) >= 2% caps a turbid-water standoff at ~2.2 m (labels of invisible objects
@@ -347,7 +352,7 @@ def _choose_target(ctx: _ScenarioContext, role: str, rng: np.random.Generator):
         if a.side == "centreline" and rng.random() < 0.5:
             n = -n  # rudder, tunnels: seen from either side
         return "niche", a.name, np.asarray(a.center_h, float), n
-    if role == "negative" and ctx.distractors and rng.random() < 0.4:
+    if role == "negative" and ctx.distractors and rng.random() < NEGATIVE_DISTRACTOR_SHARE:
         o = ctx.distractors[int(rng.integers(len(ctx.distractors)))]
         return "distractor", o.name, np.asarray(o.center_h), np.asarray(o.normal_h)
     i = int(rng.choice(len(h.wet_prob), p=h.wet_prob))
@@ -586,6 +591,7 @@ def parameters(spec: SyntheticSpec) -> dict:
     out = {"kind": spec.kind, "n": spec.n, "seed": spec.seed, "image_size": list(spec.size),
            "images_per_hull": spec.per_hull, "views_per_scenario": VIEWS_PER_SCENARIO[spec.kind],
            "negative_fraction": spec.negative_fraction, "view_roles": ROLE_WEIGHTS,
+           "negative_distractor_share": NEGATIVE_DISTRACTOR_SHARE,
            "standoff_m": list(STANDOFF_M[spec.kind]), "grazing_fraction": GRAZING_FRACTION,
            "grazing_incidence_deg": [60, 82], "camera_min_signal": CAMERA_MIN_SIGNAL if spec.kind == "camera" else None,
            "water": WATER_WEIGHTS, "hull_families": HULL_FAMILIES,

@@ -84,6 +84,7 @@ class TrainSpec:
     resume: bool = False
     hours: float | None = None  # time budget of the whole run: ultralytics re-plans epochs and the LR schedule to fit
     hyperparameters: dict = dataclasses.field(default_factory=dict)  # more ultralytics train settings (lr0, nbs, ...)
+    init: Path | None = None  # start from this model's weights (MODEL.onnx with MODEL.train/, or a .pt) instead of scratch
 
 
 @dataclasses.dataclass(frozen=True)
@@ -250,6 +251,36 @@ def _frame_size(sets: list[TrainingSet]) -> tuple[int, int]:
     return weights.most_common(1)[0][0]
 
 
+def init_weights_of(init) -> Path:
+    """The PyTorch weights a fine-tuning starts from: a .pt file, or for MODEL.onnx the best
+    (else last) checkpoint its training left in MODEL.train/. The ONNX file itself holds no
+    trainable graph, so its training folder must still exist."""
+    init = Path(init)
+    if init.suffix == ".pt":
+        candidates = [init]
+    else:
+        weights = work_dir_for(init) / "run" / "weights"
+        candidates = [weights / "best.pt", weights / "last.pt"]
+    for c in candidates:
+        if c.is_file():
+            return c.resolve()
+    raise TrainError(f"cannot start from {init}: no PyTorch weights at {' or '.join(str(c) for c in candidates)} "
+                     f"(give a .pt file, or a MODEL.onnx whose MODEL.train/ folder is still beside it)")
+
+
+def _check_init_classes(weights: Path, torch) -> None:
+    try:
+        ckpt = torch.load(str(weights), map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - a damaged or foreign file: say which
+        raise TrainError(f"cannot read the starting weights {weights}: {exc}") from None
+    model = (ckpt.get("ema") or ckpt.get("model")) if isinstance(ckpt, dict) else None
+    names = getattr(model, "names", None)
+    names = [names[i] for i in sorted(names)] if isinstance(names, dict) else list(names or [])
+    if names != list(CLASSES):
+        raise TrainError(f"the starting weights {weights} detect {names or 'unknown classes'}, not HullWatch's "
+                         f"{list(CLASSES)}: start from a HullWatch model of the same classes, or from scratch")
+
+
 def _check_output(output: Path) -> None:
     if output.suffix.lower() != ".onnx":
         raise TrainError(f"{output}: the output must be a .onnx file (its card is written beside it)")
@@ -334,6 +365,12 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
                "hyperparameters": dict(spec.hyperparameters), "hours": spec.hours, "epochs_completed": 0,
                "train_wall_time_s": 0.0,
                "resumes": 0}
+        if spec.init is not None:
+            init_pt = init_weights_of(spec.init)
+            from vision.detect.model_card import sha256_of
+
+            run["init"] = {"from": str(Path(spec.init).resolve()), "weights": str(init_pt),
+                           "weights_sha256": sha256_of(init_pt)}
         if work.exists():
             shutil.rmtree(work)  # a finished run (or no checkpoint at all): nothing to lose
         try:
@@ -352,6 +389,8 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
     from ultralytics import YOLO
     from ultralytics.utils import LOGGER
 
+    if run.get("init") and not spec.resume:
+        _check_init_classes(Path(run["init"]["weights"]), torch)
     if spec.resume:
         ckpt = torch.load(str(last), map_location="cpu", weights_only=False)
         if ckpt.get("optimizer") is None or int(ckpt.get("epoch", -1)) < 0:
@@ -406,14 +445,16 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
             model.add_callback("on_fit_epoch_end", fit_epoch_end)
             model.train(resume=True, data=str(ds.yaml_path.resolve()), save_dir=str(work / "run"), **budget, **common)
         else:
-            log(f"train: YOLO11n from scratch on {' + '.join(str(d) for d in dirs)} ({spec.kind}, "
+            start = f"from {run['init']['weights']}" if run.get("init") else "from scratch"
+            log(f"train: YOLO11n {start} on {' + '.join(str(d) for d in dirs)} ({spec.kind}, "
                 f"{run['epochs']} epochs" + (f" or {run['hours']:g} h" if run.get("hours") else "") + ", imgsz "
                 f"{run['train_imgsz']}, seed {run['seed']}, {threads} threads); work folder {work}")
-            model = YOLO(ARCHITECTURE)
+            # fine-tuning loads the earlier run's model (same architecture and classes, checked)
+            model = YOLO(run["init"]["weights"] if run.get("init") else ARCHITECTURE)
             model.add_callback("on_fit_epoch_end", fit_epoch_end)
             model.train(data=str(ds.yaml_path.resolve()), epochs=run["epochs"], imgsz=run["train_imgsz"],
                         batch=run["batch"], seed=run["seed"], deterministic=True, project=str(work), name="run",
-                        exist_ok=True, amp=False, pretrained=False, val=True,
+                        exist_ok=True, amp=False, pretrained=bool(run.get("init")), val=True,
                         **({"time": float(run["hours"])} if run.get("hours") else {}),
                         **{**run["hyperparameters"], **common})
         trainer = model.trainer
@@ -479,7 +520,11 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
         log("train: the data set has no test split: the card carries no held-out metrics")
 
     training = {
-        "architecture": f"YOLO11n from {ARCHITECTURE} (ultralytics), trained from scratch",
+        "architecture": f"YOLO11n from {ARCHITECTURE} (ultralytics), " + (
+            f"fine-tuned from {Path(run['init']['from']).name} (weights SHA-256 {run['init']['weights_sha256']})"
+            if run.get("init") else "trained from scratch"),
+        **({"init": {"from": Path(run["init"]["from"]).name, "weights_sha256": run["init"]["weights_sha256"]}}
+           if run.get("init") else {}),
         "dataset": _dataset_record(sets[0]) if not multi else {
             "path": f"{work.name}/{COMBINED_YAML}", "union_of": [dataset_ref(t.path) for t in sets],
             "frames": {sp: sum((t.card or {}).get("frames", {}).get(sp, 0) for t in sets)
