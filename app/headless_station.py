@@ -43,7 +43,7 @@ def _describe(event) -> str | None:
 def run_headless(url: str, *, arm: bool = False, mode: str | None = None, dive_depth_m: float | None = None,
                  duration_s: float | None = None, discovery_timeout_s: float = 10.0, tlog: str | None = None,
                  keep_armed: bool = False, out=sys.stdout, err=sys.stderr, extra_status=None,
-                 lights: float | None = None) -> int:
+                 lights: float | None = None, on_vehicle=None) -> int:
     """Returns the exit code; raises VehicleError/LinkError for the CLI to report."""
     started = time.monotonic()
     vehicle = Vehicle(url, tlog_path=tlog)
@@ -66,6 +66,8 @@ def run_headless(url: str, *, arm: bool = False, mode: str | None = None, dive_d
         fw = state.firmware.version or "firmware version not reported yet"
         print(f"connected to {state.vehicle_type} ({state.autopilot}) system {state.system_id} component "
               f"{state.component_id} on {vehicle.link.description}; {fw}", file=err, flush=True)
+        if on_vehicle is not None:
+            on_vehicle(vehicle)  # e.g. the hull map's pose feeder, once the vehicle is known
         printer.start()
         steps = arm or mode is not None or dive_depth_m is not None or lights is not None
         if arm or dive_depth_m is not None:

@@ -21,6 +21,12 @@ class SensorMonitor:
         self.pipeline = self.feeder = None
         self.sonar_pipeline = self.sonar_feeder = None
         self.alarm_log = []
+        self.map = None  # app.station_map.StationMap, when the hull is known
+
+    def start_map(self, station_map) -> None:
+        """Feed the hull map from here on: frames and pings received, tracked detections.
+        Call before start_detection / start_sonar_detection."""
+        self.map = station_map
 
     def start_detection(self, model_path, err=sys.stderr) -> str:
         """Live detection on the video; returns a line saying what runs (or why not)."""
@@ -37,6 +43,8 @@ class SensorMonitor:
             return f"detection off: {exc}"
 
         def on_result(result) -> None:
+            if self.map is not None:
+                self.map.detections(result, "camera")
             for alarm in result.new_alarms:
                 line = (f"ALARM {alarm.alarm_id}: {alarm.class_name} {alarm.confidence:.2f} (track "
                         f"{alarm.track_id}, confirmed over {alarm.frames} frames)")
@@ -44,7 +52,8 @@ class SensorMonitor:
                 print(line, file=err, flush=True)
 
         self.pipeline = DetectionPipeline(detector, source="camera", on_result=on_result).start()
-        self.feeder = SourceFeeder(self.video.read, video_frame_in, self.pipeline, name="camera feeder").start()
+        read = self.map.tap_video(self.video.read) if self.map is not None else self.video.read
+        self.feeder = SourceFeeder(read, video_frame_in, self.pipeline, name="camera feeder").start()
         return (f"detection: {model_path.name} ({detector.card.input_hw[1]}x{detector.card.input_hw[0]} input) on "
                 f"the camera, one thread; alarms need a track confirmed over several frames")
 
@@ -66,6 +75,8 @@ class SensorMonitor:
             return f"sonar detection off: {exc}"
 
         def on_result(result) -> None:
+            if self.map is not None:
+                self.map.detections(result, "sonar")
             if not result.new_alarms:
                 return
             polar = fan_detections_to_polar(result.detections, result.frame.meta)
@@ -79,7 +90,8 @@ class SensorMonitor:
                 print(line, file=err, flush=True)
 
         self.sonar_pipeline = DetectionPipeline(detector, source="sonar", on_result=on_result).start()
-        self.sonar_feeder = SourceFeeder(self.oculus.read, sonar_frame_in(), self.sonar_pipeline,
+        read = self.map.tap_sonar(self.oculus.read) if self.map is not None else self.oculus.read
+        self.sonar_feeder = SourceFeeder(read, sonar_frame_in(), self.sonar_pipeline,
                                          name="sonar feeder").start()
         return (f"sonar detection: {model_path.name} ({detector.card.input_hw[1]}x{detector.card.input_hw[0]} "
                 f"input) on the Oculus fan images, one thread")
@@ -123,9 +135,13 @@ class SensorMonitor:
             latest = self.sonar_pipeline.latest
             n = len(latest.detections) if latest is not None else 0
             parts.append(f"sonar detect {n} in view, {len(self.sonar_pipeline.alarms.alarms)} alarms")
+        if self.map is not None:
+            parts.append(self.map.status())
         return " | ".join(parts)
 
     def close(self) -> None:
-        for part in (self.feeder, self.pipeline, self.sonar_feeder, self.sonar_pipeline, self.video, self.oculus):
+        # the map last: it places what the feeders and detectors handed it before they stopped
+        for part in (self.feeder, self.pipeline, self.sonar_feeder, self.sonar_pipeline, self.video, self.oculus,
+                     self.map):
             if part is not None:
                 part.close()

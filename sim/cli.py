@@ -103,13 +103,15 @@ def run_sim(udp: str | tuple[str, int] | None = DEFAULT_UDP_TARGET, tcp: int | N
 def prepare_world(*, hull=None, scenario=None, draft_m: float | None = None, sensors: bool = True,
                   video: tuple[str, int] | None = ("127.0.0.1", 5600), oculus_port: int | None = DEFAULT_OCULUS_PORT,
                   ping360_port: int | None = DEFAULT_PING360_PORT, seed: int | None = None,
-                  out: TextIO | None = None, save_scenario=None):
+                  out: TextIO | None = None, save_scenario=None, world_out: dict | None = None):
     """(setup, sensors, seabed_depth_m) for run_sim: the world `hullwatch sim` serves.
 
     With sensors, the world (scenario or generated, see sim.embedded_world) is built and
     the camera, Oculus and Ping360 streams start beside the vehicle. Without, only a given
     hull is loaded, for the rangefinder. The rangefinder always measures the real hull.
-    Raises sim.embedded_world.WorldSetupError with a message naming the cause."""
+    Raises sim.embedded_world.WorldSetupError with a message naming the cause.
+    world_out, when given, receives the hull model and placement (and the EmbeddedWorld
+    when one was built): the station maps onto the same hull the vehicle dives at."""
     from sim.embedded_world import DEFAULT_SEED, berth_beside_start, build_world, load_hull
     from sim.hull_range import hull_range_function
 
@@ -138,6 +140,9 @@ def prepare_world(*, hull=None, scenario=None, draft_m: float | None = None, sen
               f"5 m ahead (north) of the vehicle", file=out)
     else:
         return None, None, None
+
+    if world_out is not None:
+        world_out.update(model=model, placement=placement, world=ew)
 
     def setup(sim) -> None:
         sim.set_range_function(hull_range_function(model.mesh, placement, lambda: sim.param("RNGFND1_ORIENT"),

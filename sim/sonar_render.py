@@ -26,7 +26,8 @@ weighted by the grating's two-way transmission (`Material.transmission` squared)
 
 After the echoes: the beam pattern spreads energy into neighbouring beams, the range bins
 get Rayleigh speckle and noise. Output: the polar image (range bins x beams, like the
-Oculus image) and the ground-truth boxes of the planted objects and niche landmarks.
+Oculus image), the ground-truth boxes of the planted objects and niche landmarks, and which
+of them owns each bin (`object_ids`: the one whose echo is most of the bin's expected energy).
 """
 from __future__ import annotations
 
@@ -98,6 +99,10 @@ class SonarFrame:
     range_resolution_m: float
     min_range_m: float
     boxes_polar: tuple  # (name, class, (beam0, range0, beam1, range1)) per visible object/landmark
+    # (range_bins, beams) int16 like `intensities`: k > 0 where boxes_polar[k - 1]'s own rays
+    # bring more than half of the bin's expected (speckle- and noise-free) echo, before the
+    # beam pattern leaks it sideways; 0 elsewhere (water, hull, seabed, echoes of a single ray)
+    object_ids: np.ndarray | None = None
 
 
 class SonarScene:
@@ -186,6 +191,8 @@ class SonarScene:
         img = np.zeros((config.range_bins, config.beams))
         np.add.at(img, (bins[in_range], beam_of[in_range]), received[in_range])
         img /= config.rays_per_beam
+        boxes, box_labels = self._boxes(label, in_range, bins, beam_of)
+        object_ids = self._owners(img, box_labels, label, in_range, bins, beam_of, received / config.rays_per_beam)
         img = _beam_pattern(img)
         img *= rng.rayleigh(1.0, img.shape)  # speckle
         img += config.receiver_noise * rng.rayleigh(1.0, img.shape)
@@ -193,11 +200,12 @@ class SonarScene:
         img += config.noise_level * rng.rayleigh(1.0, img.shape)
         img = np.clip(img * config.gain * 255.0 * 2.0, 0, 255).astype(np.uint8)
         img.setflags(write=False)
-        boxes = self._boxes(label, in_range, bins, beam_of)
-        return SonarFrame(img, config.bearings_deg(), config.range_resolution_m, config.min_range_m, boxes)
+        return SonarFrame(img, config.bearings_deg(), config.range_resolution_m, config.min_range_m, boxes,
+                          object_ids)
 
     def _boxes(self, label, in_range, bins, beam_of):
-        out = []
+        """(boxes, the geometry label of each box)."""
+        out, ks = [], []
         sel = in_range & (label > 0)
         counts = np.bincount(label[sel], minlength=len(self.geometry.labels))
         for k in np.flatnonzero(counts >= 2):
@@ -205,7 +213,21 @@ class SonarScene:
             lab = self.geometry.labels[k]
             out.append((lab.name, lab.class_name, (int(beam_of[mask].min()), int(bins[mask].min()),
                                                    int(beam_of[mask].max()) + 1, int(bins[mask].max()) + 1)))
-        return tuple(out)
+            ks.append(int(k))
+        return tuple(out), ks
+
+    @staticmethod
+    def _owners(expected, box_labels, label, in_range, bins, beam_of, share):
+        """SonarFrame.object_ids: `expected` is the echo image before the beam pattern, `share`
+        each ray's part of it."""
+        ids = np.zeros(expected.shape, np.int16)
+        for i, k in enumerate(box_labels):
+            sel = in_range & (label == k)
+            own = np.zeros(expected.shape)
+            np.add.at(own, (bins[sel], beam_of[sel]), share[sel])
+            ids[(own > 0) & (own > 0.5 * expected)] = i + 1  # a majority: one box at most per bin
+        ids.setflags(write=False)
+        return ids
 
 
 def _beam_pattern(img: np.ndarray) -> np.ndarray:

@@ -161,6 +161,13 @@ def test_default_command_runs_the_station_on_the_embedded_world():
         assert "sonar detection off: no model" in proc.stderr, proc.stderr
     echoes = [float(v) for v in re.findall(r"echo ([0-9.]+) m", proc.stdout)]
     assert echoes and abs(echoes[-1] - 5.0) < 1.0, proc.stdout
+    # the hull map: the sonar's pings, placed with the vehicle's poses, cover the hull 5 m ahead
+    assert "hull map:" in proc.stderr, proc.stderr
+    seen = re.findall(r"map: seen ([0-9.]+)% of ([0-9]+) m2 \(camera ([0-9.]+)%, sonar ([0-9.]+)%\), ([0-9]+) findings, "
+                      r"([0-9]+) map points", proc.stdout)
+    assert seen, proc.stdout
+    overall, wetted, camera, sonar, findings, points = (float(v) for v in seen[-1])
+    assert wetted > 1000 and sonar > 0.5 and overall >= sonar and points > 100, seen[-1]
 
 
 @pytest.mark.timeout(120)

@@ -111,6 +111,19 @@ LICENCE_NOTE = ("Synthetic: every image was rendered by HullWatch's simulator (s
                 "random scenarios; no photographs or third-party data are in it. HullWatch is free software under "
                 "AGPL-3.0-or-later; keep this card with the data set so its origin and generator stay known.")
 MIN_CONTRAST = 6.0  # grey levels (of 255): a few times the sensor noise averaged over a box
+# Sonar labels need an echo that stands out of the speckle in the saved 8-bit fan
+# (`sonar_echo_contrast`): the mean of the object's own pixels above the median of a ring of
+# background around its box, in units of that ring's interquartile range. Rayleigh speckle
+# alone scores ~0.09 (its mean sits just above its median); an echo 1.8 times as bright as
+# its surroundings on average scores 1.2, about where echoes became visible when rendered
+# fans were looked at (fainter ones were lost in the speckle or the TVG-lifted noise floor).
+SONAR_MIN_CONTRAST = 1.2
+# the ring's spread is taken as at least this (grey levels), so on a near-black fan an echo
+# still has to stand MIN_CONTRAST grey levels above its surroundings, as a camera label does
+SONAR_MIN_SPREAD = MIN_CONTRAST / SONAR_MIN_CONTRAST
+# an echo shown by fewer range x beam bins is a speckle grain or two, not a shape: it scores
+# 0 (a patch of 8 bins of pure speckle reaches SONAR_MIN_CONTRAST about once in 20 000)
+SONAR_MIN_ECHO_BINS = 8
 HONESTY = ("Rendered, not recorded: a ray-cast hull with simple materials, boxes and cylinders for planted "
            "objects, a physically motivated but simplified water model (camera) and a first-hit echo model "
            "(sonar). Good for pre-training and for testing the pipeline; a detector trained only on it must be "
@@ -424,12 +437,16 @@ def _render(spec: SyntheticSpec, ctx: _ScenarioContext, role: str, rng: np.rando
         # a bin's echo is drawn centred on its row: bins r0..r1-1 cover rows r0-0.5..r1-0.5
         boxes = [(name, cls, fan.polar_box_to_fan((b0 - 0.5, r0 + pad - 0.5, b1 - 0.5, r1 + pad - 0.5)))
                  for name, cls, (b0, r0, b1, r1) in frame.boxes_polar]
+        fan_ids, fan_bins = fan_object_ids(fan, frame.object_ids, pad)
     labels = []
     unseen = []
-    for name, cls, box in boxes:
+    for k, (name, cls, box) in enumerate(boxes):
         if cls in CLASS_ID and label_line(CLASS_ID[cls], box, width, height) is not None:
             if spec.kind == "camera" and box_contrast(image, frame.class_ids, CLASS_ID[cls], box) < MIN_CONTRAST:
                 unseen.append(name)  # in view geometrically, but lost in the dark or the haze
+                continue
+            if spec.kind == "sonar" and sonar_echo_contrast(image, fan_ids, fan_bins, k + 1, box) < SONAR_MIN_CONTRAST:
+                unseen.append(name)  # in the fan, but lost in the speckle, the noise floor or a shadow
                 continue
             labels.append((CLASS_ID[cls], box, name))
     record = {"role": role, "target": target_name, "target_kind": target_kind,
@@ -457,6 +474,51 @@ def box_contrast(image: np.ndarray, class_ids: np.ndarray, cid: int, box) -> flo
     if not own.any() or not ring.any():
         return float("inf")  # the object fills the view: its edges are out of frame, not faint
     return float(abs(grey[own].mean() - grey[ring].mean()))
+
+
+def fan_object_ids(fan, object_ids: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """A sonar frame's `object_ids` (polar, without the `pad` rows of `_fan_of`) carried into
+    its fan: (ids, bins), both (H, W). Each fan pixel takes the polar bin nearest to where the
+    fan samples the polar image (the bin its grey level mostly comes from); `bins` is that
+    bin's flat index (row * beams + beam), -1 where the fan shows no polar data (outside the
+    fan, the blank rows below the minimum range), where `ids` is 0."""
+    h, w = fan.image.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    r, b = fan.pixel_to_polar(xx, yy)
+    rows, beams = object_ids.shape
+    row = np.rint(r / fan.range_resolution_m).astype(np.int64) - pad
+    beam = np.rint(fan.bearing_to_beam_index(b)).astype(np.int64)
+    bt = fan.bearings_deg
+    shown = (b >= bt[0]) & (b <= bt[-1]) & (r <= fan.max_range_m) & (row >= 0) & (row < rows)
+    bins = np.where(shown, row * beams + beam, -1)
+    ids = np.where(shown, object_ids.reshape(-1)[np.maximum(bins, 0)], 0).astype(np.int16)
+    return ids, bins
+
+
+def sonar_echo_contrast(image: np.ndarray, fan_ids: np.ndarray, fan_bins: np.ndarray, oid: int, box) -> float:
+    """How far an object's echo stands out of the speckle in the fan image, in units of the
+    background's spread: (mean of the object's own pixels - median of a ring of background
+    around its box) / the ring's interquartile range (at least SONAR_MIN_SPREAD). Speckle is
+    Rayleigh (its spread grows with its level), so a grey-level difference alone would pass
+    noise on a bright fan and fail clear echoes on a dark one. Own pixels: `fan_ids == oid`
+    (`fan_object_ids`); the ring leaves out the box, other objects' echoes and what lies
+    outside the fan. 0 when fewer than SONAR_MIN_ECHO_BINS bins of the echo are shown (a
+    speck, or an echo that other echoes or the fan's edge hide)."""
+    h, w = fan_ids.shape
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    m = max(6, (x1 - x0) // 4, (y1 - y0) // 4)
+    xa, ya, xb, yb = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m + 1), min(h, y1 + m + 1)
+    ids, bins = fan_ids[ya:yb, xa:xb], fan_bins[ya:yb, xa:xb]
+    grey = image[ya:yb, xa:xb].astype(np.float64)
+    own = ids == oid
+    if np.unique(bins[own]).size < SONAR_MIN_ECHO_BINS:
+        return 0.0
+    ring = (ids == 0) & (bins >= 0)
+    ring[y0 - ya:y1 - ya + 1, x0 - xa:x1 - xa + 1] = False
+    if not ring.any():
+        return float("inf")  # the echo fills the fan around it: nothing to compare with, not faint
+    q25, q50, q75 = np.percentile(grey[ring], [25, 50, 75])
+    return float((grey[own].mean() - q50) / max(q75 - q25, SONAR_MIN_SPREAD))
 
 
 def _fan_of(frame, size):
