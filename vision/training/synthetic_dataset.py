@@ -57,7 +57,8 @@ from .yolo_layout import (SPLITS, count_labels, data_yaml_text, label_line, make
                           staged_dataset_dir)
 
 KINDS = ("camera", "sonar")
-GENERATOR_VERSION = 2  # 2: more niche, hull and distractor views (v1 models called landmarks containers)
+GENERATOR_VERSION = 3  # 2: more niche, hull and distractor views (v1 models called landmarks containers);
+# 3: a sonar label needs an echo that stands out of the speckle (SONAR_MIN_CONTRAST)
 MIN_IMAGES = 3  # one hull for each of train, val and test
 MAX_IMAGES = 1_000_000
 PNG_COMPRESSION = 3  # fixed: part of what makes the bytes reproducible
@@ -431,13 +432,9 @@ def _render(spec: SyntheticSpec, ctx: _ScenarioContext, role: str, rng: np.rando
     else:
         cfg, applied = _config(MultibeamConfig, settings)
         frame = world.render_sonar(pose, cfg, rng)
-        fan, pad = _fan_of(frame, spec.size)
+        fan, boxes, echo = sonar_fan_boxes(frame, spec.size)
         image = fan.image
         width, height = fan.width_px, fan.height_px
-        # a bin's echo is drawn centred on its row: bins r0..r1-1 cover rows r0-0.5..r1-0.5
-        boxes = [(name, cls, fan.polar_box_to_fan((b0 - 0.5, r0 + pad - 0.5, b1 - 0.5, r1 + pad - 0.5)))
-                 for name, cls, (b0, r0, b1, r1) in frame.boxes_polar]
-        fan_ids, fan_bins = fan_object_ids(fan, frame.object_ids, pad)
     labels = []
     unseen = []
     for k, (name, cls, box) in enumerate(boxes):
@@ -445,7 +442,7 @@ def _render(spec: SyntheticSpec, ctx: _ScenarioContext, role: str, rng: np.rando
             if spec.kind == "camera" and box_contrast(image, frame.class_ids, CLASS_ID[cls], box) < MIN_CONTRAST:
                 unseen.append(name)  # in view geometrically, but lost in the dark or the haze
                 continue
-            if spec.kind == "sonar" and sonar_echo_contrast(image, fan_ids, fan_bins, k + 1, box) < SONAR_MIN_CONTRAST:
+            if spec.kind == "sonar" and echo[k] < SONAR_MIN_CONTRAST:
                 unseen.append(name)  # in the fan, but lost in the speckle, the noise floor or a shadow
                 continue
             labels.append((CLASS_ID[cls], box, name))
@@ -474,6 +471,18 @@ def box_contrast(image: np.ndarray, class_ids: np.ndarray, cid: int, box) -> flo
     if not own.any() or not ring.any():
         return float("inf")  # the object fills the view: its edges are out of frame, not faint
     return float(abs(grey[own].mean() - grey[ring].mean()))
+
+
+def sonar_fan_boxes(frame, size) -> tuple[object, list, list[float]]:
+    """(fan, boxes, contrasts): a sonar frame as a data set saves it, the Cartesian fan of
+    `size` (width, height); each of `frame.boxes_polar` as (name, class, fan-pixel box); and
+    how far each one's echo stands out of the speckle in that fan (`sonar_echo_contrast`)."""
+    fan, pad = _fan_of(frame, size)
+    # a bin's echo is drawn centred on its row: bins r0..r1-1 cover rows r0-0.5..r1-0.5
+    boxes = [(name, cls, fan.polar_box_to_fan((b0 - 0.5, r0 + pad - 0.5, b1 - 0.5, r1 + pad - 0.5)))
+             for name, cls, (b0, r0, b1, r1) in frame.boxes_polar]
+    ids, bins = fan_object_ids(fan, frame.object_ids, pad)
+    return fan, boxes, [sonar_echo_contrast(fan.image, ids, bins, k + 1, box) for k, (_, _, box) in enumerate(boxes)]
 
 
 def fan_object_ids(fan, object_ids: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray]:
