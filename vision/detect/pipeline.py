@@ -104,6 +104,12 @@ class DetectionPipeline:
             if self.on_result is not None:
                 self.on_result(result)
 
+    def process(self, frame: FrameIn) -> DetectionResult:
+        """One frame through detector, tracker and alarms on the caller's thread: offline
+        runs and simulated sweeps, where every frame is wanted and none may be dropped.
+        Do not mix with start()/submit(): the tracker is not shared between threads."""
+        return self._process(frame)
+
     def _process(self, frame: FrameIn) -> DetectionResult:
         t0 = time.perf_counter()
         tracked = track_frame(self.detector, self.tracker, frame.image)
