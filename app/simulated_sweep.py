@@ -105,7 +105,9 @@ def fly_sweep(world, tracks, pipeline, worker, *, step_m: float = STEP_M, fps: f
                 on_frame(k, frame, result)
             k += 1
             t += 1.0 / fps
-            if k % MAP_TICK_FRAMES == 0:
+            if k % MAP_TICK_FRAMES == 0 or i == len(pos) - 1:
+                # and at a track's end: the worker ticks in mission time, and a long transit
+                # must not age the track's poses out of the history before its frames are placed
                 t3 = time.perf_counter()
                 worker.step()
                 timings["map_tick_ms"].append((time.perf_counter() - t3) * 1e3)

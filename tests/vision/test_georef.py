@@ -390,6 +390,29 @@ def test_neighbours_two_metres_apart_stay_two_findings(ship, side_bag):
     assert np.linalg.norm(bags[0].position_h - contact) <= 0.2 and np.linalg.norm(bags[1].position_h - other) <= 0.2
 
 
+def test_a_long_object_seen_in_parts_is_one_finding_small_neighbours_stay_two(ship, side_bag):
+    model, placement, _, _ = ship
+    _, contact, _ = side_bag
+    q, rng = model.queries, np.random.default_rng(SEED + 4)
+
+    def looks(book, track, point, size):
+        for k in range(15):
+            loc = _located_near(q, placement.draft_m, point, rng, 0.03, 0.1)
+            book.add(track, "camera", "parasitic_container", 0.7, track + 0.1 * k,
+                     Located(loc.position_h, loc.normal_h, loc.range_m, loc.uncertainty_m, loc.address, size))
+
+    half = np.array([0.4, 0.0, 0.0])  # two passes placed the ends of one torpedo 0.8 m apart
+    torpedo = FindingBook(q, placement.draft_m, model.niche_areas)
+    looks(torpedo, 1, contact - half, (1.8, 0.3))
+    looks(torpedo, 2, contact + half, (1.8, 0.3))
+    (f,) = torpedo.findings
+    assert np.linalg.norm(f.position_h - contact) < 0.15 and sorted(f.tracks) == [("camera", 1), ("camera", 2)]
+    bags = FindingBook(q, placement.draft_m, model.niche_areas)  # two 0.4 m bags 0.8 m apart
+    looks(bags, 1, contact - half, (0.4, 0.3))
+    looks(bags, 2, contact + half, (0.4, 0.3))
+    assert len(bags.findings) == 2
+
+
 def test_a_glide_past_a_container_is_one_finding(ship):
     """40 real frames of one container as the vehicle glides past: placed frame by frame,
     fused across a broken track, one finding close to the truth."""
