@@ -34,7 +34,8 @@ from .pointmap import PointMap
 TICK_S = 0.25  # findings follow an alarm within a tick; coverage is published every tick too
 POSE_WAIT_S = 2.0  # how long an observation newer than the newest pose waits for it
 INBOX_MAX = 20_000  # ~10 min of 25 fps video plus pings if the worker stalled: then the oldest go
-POINTMAP_PINGS_PER_S = 4.0  # sonar pings merged into the point map (coverage takes every ping)
+POINTMAP_PINGS_PER_S = 2.0  # pings into the point map (coverage takes every ping): each costs ~90 ms of
+# elevation fans (bench_hullmap), and at 0.5 m/s two a second still give four per metre
 
 
 @dataclasses.dataclass(frozen=True)
