@@ -34,8 +34,12 @@ def world():
                                                      block_coefficient=0.7))
     placement = Placement(origin_lat_deg=None, origin_lon_deg=None, heading_deg=0.0, draft_m=6.0,
                           berth_side="port", quay_gap_m=3.0, water_depth_m=12.0)
-    scenario = generate_scenario(model, placement, seed=seed, water="clear", containers=8, anomalies=0,
-                                 distractors=0)
+    while True:  # a draw can put most containers in sea chests (the sonar's job): enough on the hull to judge
+        scenario = generate_scenario(model, placement, seed=seed, water="clear", containers=8, anomalies=0,
+                                     distractors=0)
+        if sum(o.class_name == "parasitic_container" and o.kind != "sea_chest_package" for o in scenario.objects) >= 5:
+            break
+        seed += 1
     return seed, model, placement, scenario, World.from_scenario(scenario, model)
 
 
@@ -72,9 +76,12 @@ def test_shipped_camera_model_finds_planted_containers(world, detector):
     for obj in scenario.objects:
         if obj.class_name != "parasitic_container" or obj.kind == "sea_chest_package":
             continue  # behind a grating: the sonar's job
-        frame = w.render_camera(_look_at(w, obj.center_h, obj.normal_h, rng.uniform(1.2, 2.2)),
-                                CameraConfig(light_power=15.0), rng)
-        truth = _visible_containers(frame)
+        for _ in range(3):  # a look can miss (the object is thin edge-on, or a niche shades it): look again
+            frame = w.render_camera(_look_at(w, obj.center_h, obj.normal_h, rng.uniform(1.2, 2.2)),
+                                    CameraConfig(light_power=15.0), rng)
+            truth = _visible_containers(frame)
+            if truth:
+                break
         if not truth:
             continue
         det = detector(frame.image)
