@@ -16,8 +16,8 @@ from vision.classes import CLASS_ID, CLASSES
 CAMERA_MODEL = resource_path("models", "camera.onnx")
 pytestmark = pytest.mark.skipif(not CAMERA_MODEL.exists(), reason="no camera model shipped in resources/models yet")
 
-RECALL_FLOOR = 0.4  # over ~10 close clear-water views: 3 binomial sigmas under the baseline model's held-out
-# recall (0.78 at its threshold, in its card); raise it with a better model
+RECALL_FLOOR = 0.4  # single frames, ~10 close clear-water views; the shipped thresholds were set for
+# track-confirmed alarms (weak boxes continue a track), so one frame finds less than the alarms do
 CONTAINER = CLASS_ID["parasitic_container"]
 
 
