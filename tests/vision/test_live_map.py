@@ -214,3 +214,24 @@ def test_producers_never_wait_and_close_is_prompt(world):
     assert worker.close(timeout_s=5.0)
     assert time.perf_counter() - t1 < 2.0
     assert put_s < 1.0  # 400 appends: producers only append
+
+
+def test_submit_runs_on_the_worker_thread_and_snapshot_carries_seen_masks(world):
+    """Readers of the whole map (export, 3D view) go through submit(): the function runs
+    on the map's own thread, between turns, and its result comes back in the future."""
+    ew, samples = world
+    worker = _worker(ew, samples)
+    try:
+        worker.start()
+        fut = worker.submit(lambda w: (threading.current_thread().name, len(w.coverage.samples)))
+        name, n = fut.result(timeout=5)
+        assert name == "hull map"
+        snap = worker.latest
+        assert set(snap.seen) == set(worker.coverage.sensors)
+        for mask in snap.seen.values():
+            assert mask.shape == (n,) and mask.dtype == bool and not mask.flags.writeable
+        failing = worker.submit(lambda w: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            failing.result(timeout=5)
+    finally:
+        worker.close()

@@ -15,6 +15,7 @@ through the vessel placement); vision never imports vehicle.
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import dataclasses
 import threading
 import time
@@ -74,6 +75,8 @@ class MapSnapshot:
     map_points: int  # voxels in the point map
     counters: MapCounters
     tick_ms: float  # the worker's last turn
+    # per surface sample of the worker's `samples` (read-only bool arrays): seen by each sensor
+    seen: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,6 +118,7 @@ class HullMapWorker:
         self.tick_s = float(tick_s)
         self._clock = clock
         self._inbox: collections.deque[_Obs] = collections.deque()
+        self._calls: collections.deque = collections.deque()  # (fn, future) to run on the worker thread
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -199,12 +203,43 @@ class HullMapWorker:
         self._thread.join(timeout_s)
         return not self._thread.is_alive()
 
+    def submit(self, fn: Callable[["HullMapWorker"], object]) -> concurrent.futures.Future:
+        """Run fn(worker) on the worker thread between turns (the one place the coverage,
+        point map and findings may be read whole, e.g. for an export or the 3D view);
+        the future gets its result. Without a running worker it runs at once, here."""
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        if self._thread is None or not self._thread.is_alive():
+            self._call(fn, future)
+            return future
+        with self._lock:
+            self._calls.append((fn, future))
+        self._wake.set()
+        return future
+
+    def _call(self, fn, future) -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(fn(self))
+        except BaseException as exc:  # noqa: BLE001 - the caller gets it through the future
+            future.set_exception(exc)
+
+    def _run_calls(self) -> None:
+        while True:
+            with self._lock:
+                if not self._calls:
+                    return
+                fn, future = self._calls.popleft()
+            self._call(fn, future)
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.wait(self.tick_s)
             self._wake.clear()
             self.step()
+            self._run_calls()
         self.step(final=True)
+        self._run_calls()
 
     def step(self, final: bool = False) -> MapSnapshot:
         """One turn: place what the pose history can place. Called by the worker thread
@@ -307,6 +342,11 @@ class HullMapWorker:
             received, dropped = dict(self._received), self._dropped
         counters = MapCounters(ro(received), ro(dict(self._placed)), ro(dict(self._no_pose)), dropped,
                                self._errors, self._last_error)
+        seen = {}
+        for name in self.coverage.sensors:
+            mask = self.coverage.seen_mask(name)
+            mask.setflags(write=False)
+            seen[name] = mask
         return MapSnapshot(self._t_s, self.coverage.summary(), tuple(self.findings.findings), len(self.points),
-                           counters, self._tick_ms)
+                           counters, self._tick_ms, ro(seen))
 
