@@ -51,6 +51,7 @@ class StationMap:
                  sonar_tilt_deg: float = 10.0, sonar_vertical_aperture_deg: float = 20.0, out=None):
         sensors = sensors or SensorSetup(camera=CameraSensor(**DEFAULT_CAMERA), sonar=SonarSensor(**DEFAULT_SONAR))
         models = {m.name: m for m in sensor_models(sensors)}
+        self.model = model
         self.placement = placement
         self.samples = sample_surface(model.wetted(placement.draft_m).mesh)
         map_sensors = MapSensors(camera_mount=SensorMount("camera"), camera_hfov_deg=camera_hfov_deg,
