@@ -81,21 +81,13 @@ class StationMap:
     def tilt_deg(self) -> float:
         return cam_tilt_deg(self._vehicle.state.cam_tilt) if self._vehicle is not None else 0.0
 
-    def tap_video(self, read):
-        """read(timeout) wrapped so every frame received counts towards coverage."""
-        def tapped(timeout_s):
-            frame = read(timeout_s)
-            self.worker.add_camera_frame(frame.t_capture_s, self.tilt_deg())
-            return frame
-        return tapped
+    def camera_frame(self, frame) -> None:
+        """A video frame received (any thread): it counts towards coverage."""
+        self.worker.add_camera_frame(frame.t_capture_s, self.tilt_deg())
 
-    def tap_sonar(self, read):
-        def tapped(timeout_s):
-            ping = read(timeout_s)
-            if ping.t_s is not None:
-                self.worker.add_sonar_ping(ping)
-            return ping
-        return tapped
+    def sonar_ping(self, ping) -> None:
+        if ping.t_s is not None:
+            self.worker.add_sonar_ping(ping)
 
     def detections(self, result, source: str) -> None:
         self.worker.add_detections(result, source, self.tilt_deg() if source == "camera" else 0.0)

@@ -21,6 +21,7 @@ class SensorMonitor:
         self.pipeline = self.feeder = None
         self.sonar_pipeline = self.sonar_feeder = None
         self.alarm_log = []
+        self.alarm_listeners: list = []  # callables(Alarm), called on the detector threads
         self.map = None  # app.station_map.StationMap, when the hull is known
 
     def start_map(self, station_map) -> None:
@@ -50,10 +51,10 @@ class SensorMonitor:
                         f"{alarm.track_id}, confirmed over {alarm.frames} frames)")
                 self.alarm_log.append(line)
                 print(line, file=err, flush=True)
+                self._tell_alarm(alarm)
 
         self.pipeline = DetectionPipeline(detector, source="camera", on_result=on_result).start()
-        read = self.map.tap_video(self.video.read) if self.map is not None else self.video.read
-        self.feeder = SourceFeeder(read, video_frame_in, self.pipeline, name="camera feeder").start()
+        self.feeder = SourceFeeder(self._read_video, video_frame_in, self.pipeline, name="camera feeder").start()
         return (f"detection: {model_path.name} ({detector.card.input_hw[1]}x{detector.card.input_hw[0]} input) on "
                 f"the camera, one thread; alarms need a track confirmed over several frames")
 
@@ -88,13 +89,34 @@ class SensorMonitor:
                         f"{alarm.track_id}, confirmed over {alarm.frames} pings)")
                 self.alarm_log.append(line)
                 print(line, file=err, flush=True)
+                self._tell_alarm(alarm)
 
         self.sonar_pipeline = DetectionPipeline(detector, source="sonar", on_result=on_result).start()
-        read = self.map.tap_sonar(self.oculus.read) if self.map is not None else self.oculus.read
-        self.sonar_feeder = SourceFeeder(read, sonar_frame_in(), self.sonar_pipeline,
+        self.sonar_feeder = SourceFeeder(self._read_sonar, sonar_frame_in(), self.sonar_pipeline,
                                          name="sonar feeder").start()
         return (f"sonar detection: {model_path.name} ({detector.card.input_hw[1]}x{detector.card.input_hw[0]} "
                 f"input) on the Oculus fan images, one thread")
+
+    # every frame and ping received counts towards coverage, also those the detector skips;
+    # the map is looked up per read, so a hull loaded mid-mission starts counting at once
+    def _read_video(self, timeout_s):
+        frame = self.video.read(timeout_s)
+        if self.map is not None:
+            self.map.camera_frame(frame)
+        return frame
+
+    def _read_sonar(self, timeout_s):
+        ping = self.oculus.read(timeout_s)
+        if self.map is not None:
+            self.map.sonar_ping(ping)
+        return ping
+
+    def _tell_alarm(self, alarm) -> None:
+        import dataclasses
+
+        for listener in list(self.alarm_listeners):
+            # a copy: the alarm book keeps updating its own on the detector thread
+            listener(dataclasses.replace(alarm, track_ids=list(alarm.track_ids)))
 
     @property
     def video_port(self) -> int | None:

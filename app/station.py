@@ -1,0 +1,198 @@
+"""The station: the composition root that owns every worker of a mission and shuts them
+down in order. No Qt: the headless station and the GUI both build on it.
+
+On the embedded world it starts the ship at the berth with its planted objects, the
+simulated ArduSub vehicle on a loopback TCP port, and the vehicle's camera (H.264/RTP)
+and Oculus multibeam streams; then, as for a real vehicle, the station's own video and
+sonar readers, live detection with the shipped models and the hull map. On a real
+vehicle it listens for the camera's RTP stream and maps once a hull is known.
+
+Threads (DESIGN.md): the link's, the video and sonar readers', one detector per sensor,
+the hull map's and the pose feeder's. start() blocks for seconds (it builds the world),
+so the GUI calls it from a task. close() stops sources -> detectors -> map -> vehicle
+-> the embedded world, each join bounded.
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+import threading
+from pathlib import Path
+
+from .errors import UserError
+
+EMBEDDED = "embedded"
+REAL_VIDEO_URL = "udp://0.0.0.0:5600"  # where BlueOS sends the camera's RTP stream by default
+SONAR_RANGE_M = 20.0
+
+
+@dataclasses.dataclass(frozen=True)
+class StationConfig:
+    connect_url: str = EMBEDDED  # or a MAVLink connection string
+    video_url: str | None = None  # None: the embedded world's stream, or REAL_VIDEO_URL on a real vehicle
+    oculus: tuple[str, int] | None = None  # a real Oculus (host, port); the embedded world has its own
+    camera_model: Path | None = None  # None: resources/models/camera.onnx
+    sonar_model: Path | None = None
+    detect: bool = True
+    tlog_path: Path | None = None
+
+
+def _resource_model(name: str) -> Path:
+    from resources import resource_path
+
+    return resource_path("models", name)
+
+
+class Station:
+    def __init__(self, config: StationConfig | None = None, *, log=None):
+        self.config = config or StationConfig()
+        self._log = log or (lambda text: print(text, file=sys.stderr, flush=True))
+        self.sim = self.streams = None
+        self.world: dict = {}  # model, placement, world (sim.embedded_world.EmbeddedWorld) when embedded
+        self.monitor = None  # app.station_sensors.SensorMonitor
+        self.station_map = None  # app.station_map.StationMap once a hull is known
+        self.vehicle = None  # vehicle.Vehicle once open_vehicle() ran
+        self.vehicle_url: str | None = None
+        self.alarm_listeners: list = []  # callables(Alarm), called on detector threads
+        self._closed = threading.Event()
+
+    def set_log(self, log) -> None:
+        """log(text): where progress and the workers' messages go (any thread)."""
+        self._log = log
+
+    @property
+    def embedded(self) -> bool:
+        return self.config.connect_url == EMBEDDED
+
+    # ---- start ----------------------------------------------------------------------
+    def start(self, *, open_vehicle: bool = True, progress=None) -> "Station":
+        """Build and start everything; progress(fraction, text) is told as it goes.
+        Raises UserError naming what could not start (everything started is stopped)."""
+        progress = progress or (lambda f, t: None)
+        try:
+            if self.embedded:
+                self._start_world(progress)
+            else:
+                from .station_sensors import SensorMonitor
+
+                self.monitor = SensorMonitor(video_url=self.config.video_url or REAL_VIDEO_URL,
+                                             oculus=self.config.oculus, oculus_range_m=SONAR_RANGE_M)
+                self.monitor.alarm_listeners = self.alarm_listeners
+                self.vehicle_url = self.config.connect_url
+                self._start_detection(progress)
+            if open_vehicle:
+                progress(0.9, "connecting to the vehicle")
+                self.open_vehicle()
+            progress(1.0, "running")
+            return self
+        except BaseException:
+            self.close()
+            raise
+
+    def _start_world(self, progress) -> None:
+        from sim.cli import prepare_world
+        from sim.embedded_world import WorldSetupError
+        from sim.sensor_streams import SensorPortInUseError
+        from sim.vehicle_server import SimConfig, SimVehicle
+
+        from .station_sensors import SensorMonitor
+
+        progress(0.05, "building the embedded world (ship, berth, planted objects)")
+        # the station listens first (a free UDP port), then the vehicle's camera streams to it
+        self.monitor = SensorMonitor(video_url="udp://127.0.0.1:0")
+        self.monitor.alarm_listeners = self.alarm_listeners
+        try:
+            setup, start_sensors, seabed_m = prepare_world(
+                sensors=True, video=("127.0.0.1", self.monitor.video_port), oculus_port=0, ping360_port=None,
+                world_out=self.world, out=_LogWriter(self._log))
+        except WorldSetupError as exc:
+            raise UserError(str(exc)) from None
+        progress(0.4, "starting the simulated vehicle and its sensors")
+        self.sim = SimVehicle(SimConfig(udp_target=None, tcp_port=0, seabed_depth_m=seabed_m))
+        setup(self.sim)
+        self.sim.start()
+        try:
+            self.streams = start_sensors(self.sim)
+        except SensorPortInUseError as exc:
+            raise UserError(f"the embedded world's {exc.kind} port {exc.port} is in use") from None
+        from vision.sonar.oculus_client import OculusClient
+
+        self.monitor.oculus = OculusClient("127.0.0.1", self.streams.oculus_port, range_m=SONAR_RANGE_M).start()
+        self.vehicle_url = f"tcp:127.0.0.1:{self.sim.tcp_port}"
+        self._log(f"embedded world: simulated ArduSub vehicle on {self.vehicle_url}")
+        for line in self.streams.describe():
+            self._log("  " + line)
+        progress(0.6, "building the hull map")
+        self.set_hull(self.world["model"], self.world["placement"])
+        self._start_detection(progress)
+
+    def _start_detection(self, progress) -> None:
+        if not self.config.detect:
+            return
+        progress(0.8, "loading the detection models")
+        self._log(self.monitor.start_detection(self.config.camera_model or _resource_model("camera.onnx")))
+        self._log(self.monitor.start_sonar_detection(self.config.sonar_model or _resource_model("sonar.onnx")))
+
+    def set_hull(self, model, placement) -> None:
+        """Map onto this hull from now on (the embedded world's, or one the planner loaded).
+        Call before detection starts: the detectors feed the map they find then."""
+        from sim.camera_render import CameraConfig
+
+        from .station_map import StationMap
+
+        if self.station_map is not None:
+            self.station_map.close()
+        ew = self.world.get("world")
+        tilt = ew.world.sonar_tilt_deg if ew is not None else 10.0
+        self.station_map = StationMap(model, placement, camera_hfov_deg=CameraConfig().hfov_deg,
+                                      sonar_tilt_deg=tilt, out=_LogWriter(self._log))
+        self.monitor.start_map(self.station_map)
+        if self.vehicle is not None:
+            self.station_map.start(self.vehicle)
+        self._log(f"hull map: {len(self.station_map.samples)} surface patches of "
+                  f"{self.station_map.samples.area_m2.sum():.0f} m2 wetted")
+
+    def open_vehicle(self):
+        """Open the MAVLink link (does not wait for the vehicle: its heartbeat shows in the
+        state); the hull map starts taking poses from it."""
+        from vehicle import Vehicle
+
+        self.vehicle = Vehicle(self.vehicle_url, tlog_path=self.config.tlog_path)
+        self.vehicle.open()
+        if self.station_map is not None:
+            self.station_map.start(self.vehicle)
+        return self.vehicle
+
+    # ---- stop -----------------------------------------------------------------------
+    def close(self) -> None:
+        """Sources -> detectors -> map (SensorMonitor.close keeps that order) -> vehicle ->
+        the embedded world. Safe to call twice and from any thread."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        if self.monitor is not None:
+            self.monitor.close()
+        elif self.station_map is not None:
+            self.station_map.close()
+        if self.vehicle is not None:
+            self.vehicle.close()
+        if self.streams is not None:
+            self.streams.stop()
+        if self.sim is not None:
+            self.sim.stop()
+
+
+class _LogWriter:
+    """A file-like front for the log callable (prepare_world and StationMap print)."""
+
+    def __init__(self, log):
+        self._log = log
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if line.strip():
+                self._log(line)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
