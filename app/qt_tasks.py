@@ -52,15 +52,18 @@ class Task(QObject):
         self.progress.emit(float(fraction), text)
 
     def _done(self, future: concurrent.futures.Future) -> None:
-        if future.cancelled():
-            self.failed.emit(f"{self.name}: cancelled")
-            return
-        exc = future.exception()
-        if exc is None:
-            self.finished.emit(future.result())
-        else:
-            text = str(exc) or type(exc).__name__
-            self.failed.emit(f"{self.name}: {text}")
+        try:
+            if future.cancelled():
+                self.failed.emit(f"{self.name}: cancelled")
+                return
+            exc = future.exception()
+            if exc is None:
+                self.finished.emit(future.result())
+            else:
+                text = str(exc) or type(exc).__name__
+                self.failed.emit(f"{self.name}: {text}")
+        except RuntimeError:
+            pass  # the widget that owned the task was closed meanwhile: nobody is left to tell
 
 
 def run_task(name: str, fn, *args, executor=None, report_progress: bool = False, parent: QObject | None = None,

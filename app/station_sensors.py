@@ -4,6 +4,7 @@ detection on the video and on the sonar's fan images with the shipped models (al
 printed as they are raised; sonar alarms with range and bearing)."""
 from __future__ import annotations
 
+import itertools
 import sys
 import time
 
@@ -22,6 +23,7 @@ class SensorMonitor:
         self.sonar_pipeline = self.sonar_feeder = None
         self.alarm_log = []
         self.alarm_listeners: list = []  # callables(Alarm), called on the detector threads
+        self._alarm_ids = itertools.count(1)  # one numbering for camera and sonar alarms
         self.map = None  # app.station_map.StationMap, when the hull is known
 
     def start_map(self, station_map) -> None:
@@ -53,7 +55,8 @@ class SensorMonitor:
                 print(line, file=err, flush=True)
                 self._tell_alarm(alarm)
 
-        self.pipeline = DetectionPipeline(detector, source="camera", on_result=on_result).start()
+        self.pipeline = DetectionPipeline(detector, source="camera", on_result=on_result,
+                                          alarm_ids=self._alarm_ids).start()
         self.feeder = SourceFeeder(self._read_video, video_frame_in, self.pipeline, name="camera feeder").start()
         return (f"detection: {model_path.name} ({detector.card.input_hw[1]}x{detector.card.input_hw[0]} input) on "
                 f"the camera, one thread; alarms need a track confirmed over several frames")
@@ -91,7 +94,8 @@ class SensorMonitor:
                 print(line, file=err, flush=True)
                 self._tell_alarm(alarm)
 
-        self.sonar_pipeline = DetectionPipeline(detector, source="sonar", on_result=on_result).start()
+        self.sonar_pipeline = DetectionPipeline(detector, source="sonar", on_result=on_result,
+                                                alarm_ids=self._alarm_ids).start()
         self.sonar_feeder = SourceFeeder(self._read_sonar, sonar_frame_in(), self.sonar_pipeline,
                                          name="sonar feeder").start()
         return (f"sonar detection: {model_path.name} ({detector.card.input_hw[1]}x{detector.card.input_hw[0]} "

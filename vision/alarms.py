@@ -38,13 +38,15 @@ class Alarm:
 
 
 class AlarmBook:
-    def __init__(self, classes, source: str, alarm_classes=ALARM_CLASSES):
+    def __init__(self, classes, source: str, alarm_classes=ALARM_CLASSES, ids=None):
+        """ids: an iterator of alarm ids shared by the station's books (camera and sonar),
+        so an alarm id names one alarm across sources; default: this book's own 1, 2, ..."""
         self.classes = tuple(classes)
         self.source = source
         self._alarm_ids = {i for i, c in enumerate(self.classes) if c in alarm_classes}
         self.alarms: dict[int, Alarm] = {}  # by alarm id
         self._by_track: dict[int, Alarm] = {}
-        self._next = itertools.count(1)
+        self._next = ids if ids is not None else itertools.count(1)
 
     def update(self, tracked: Detections, t_s: float, image: np.ndarray | None) -> list[Alarm]:
         """Feed one frame's tracked detections; returns the alarms raised by this frame."""

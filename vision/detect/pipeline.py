@@ -51,10 +51,10 @@ class PipelineStats:
 
 class DetectionPipeline:
     def __init__(self, detector, *, source: str = "camera", on_result=None, tracker: ByteTracker | None = None,
-                 clock=time.monotonic):
+                 clock=time.monotonic, alarm_ids=None):
         self.detector = detector
         self.tracker = tracker or tracker_for(detector)
-        self.alarms = AlarmBook(detector.classes, source)
+        self.alarms = AlarmBook(detector.classes, source, ids=alarm_ids)
         self.on_result = on_result
         self._clock = clock
         self._slot = LatestSlot()
