@@ -114,13 +114,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hullwatch",
         description="HullWatch: ROV hull-inspection ground station for ArduSub vehicles. "
-                    "Without a sub-command it runs the station on the embedded world "
-                    "(a simulated ArduSub vehicle on loopback).")
+                    "Without a sub-command it opens the ground station's window on the embedded world "
+                    "(a ship at the berth and a simulated ArduSub vehicle on loopback), or on a real "
+                    "vehicle with --connect; without a display it runs the headless station.")
     parser.add_argument("--connect", metavar="URL",
                         help="run the station on a real vehicle instead of the embedded world "
                              "(udpin:0.0.0.0:14550, tcp:HOST:5760, serial:/dev/ttyACM0:115200)")
     parser.add_argument("--duration", type=_positive, metavar="S",
-                        help="stop after S seconds (default: run until Ctrl-C)")
+                        help="stop after S seconds (default: run until Ctrl-C or the window is closed)")
+    parser.add_argument("--headless", action="store_true",
+                        help="no window: the headless station (telemetry, sensor rates, alarms and the map's "
+                             "coverage printed once a second); the default without a display")
+    parser.add_argument("--screenshot", metavar="FILE.png",
+                        help="fly a short simulated mission in the window (arm, dive, close in on the hull) and "
+                             "save the whole window to FILE.png after --duration seconds (default 30)")
+    parser.add_argument("--settings", metavar="FILE.ini", help=argparse.SUPPRESS)  # tests: a private layout
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -399,9 +407,19 @@ def _dispatch(args) -> int:
         from .cmd_replay import run_replay_command
 
         return run_replay_command(args)
-    from .cmd_station import run_station
+    from .gui import display_available
 
-    return run_station(connect_url=args.connect, duration_s=args.duration)
+    if args.headless or not display_available():
+        if args.screenshot:
+            raise UserError("--screenshot needs a display: run it under Xvfb (xvfb-run -a hullwatch --screenshot "
+                            "FILE.png) or on a desktop")
+        from .cmd_station import run_station
+
+        return run_station(connect_url=args.connect, duration_s=args.duration)
+    from .gui import run_gui
+
+    return run_gui(connect_url=args.connect, duration_s=args.duration, screenshot=args.screenshot,
+                   settings_path=args.settings)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -33,14 +33,18 @@ def target_for(hull_queries, placement, point_h, standoff_m: float = FLY_TO_STAN
     on_hull = np.asarray(closest.points_h[0], float)
     normal = np.asarray(closest.normals_h[0], float)
     normal = normal / max(np.linalg.norm(normal), 1e-9)
-    stand = on_hull + standoff_m * normal
-    stand_ned = placement.h_to_ned(stand.reshape(1, 3))[0]
-    if math.hypot(normal[0], normal[1]) < FACING_SIDE_MIN:
-        # under the bottom the camera looks up by its tilt; the heading is free: along the keel
+    outward = math.hypot(normal[0], normal[1])
+    if outward < FACING_SIDE_MIN:
+        # under the bottom: straight below it, the camera looks up by its tilt; heading along the keel
+        stand = on_hull + standoff_m * normal
         yaw = float(placement.heading_h_to_ned(0.0)) % 360.0
     else:
-        look_ned = placement.h_to_ned(on_hull.reshape(1, 3))[0] - stand_ned
-        yaw = math.degrees(math.atan2(look_ned[1], look_ned[0])) % 360.0
+        # on the side or the bilge: level with it, out along the normal's horizontal part, so the
+        # camera (which tilts only +-45 deg) looks at it straight ahead
+        level = np.array([normal[0], normal[1], 0.0]) / outward
+        stand = on_hull + standoff_m * level
+        yaw = float(placement.heading_h_to_ned(math.degrees(math.atan2(-level[1], -level[0])))) % 360.0
+    stand_ned = placement.h_to_ned(stand.reshape(1, 3))[0]
     down = max(float(stand_ned[2]), MIN_DEPTH_M)
     return GuidedTarget(float(stand_ned[0]), float(stand_ned[1]), down, yaw, tuple(float(v) for v in stand))
 

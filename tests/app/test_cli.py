@@ -142,7 +142,7 @@ def test_sim_port_in_use():
 def test_default_command_runs_the_station_on_the_embedded_world():
     import re
 
-    proc = hullwatch("--duration", "8", timeout=100)
+    proc = hullwatch("--headless", "--duration", "8", timeout=100)
     assert proc.returncode == 0, proc.stderr
     assert "embedded world" in proc.stderr
     assert "camera: H.264 RTP/UDP" in proc.stderr and "multibeam: Oculus protocol" in proc.stderr

@@ -27,8 +27,11 @@ def test_target_stands_off_the_hull_facing_it(world):
     obj = side[0]
     placement = world.scenario.placement
     t = target_for(world.model.queries, placement, obj.center_h)
-    d = float(world.model.queries.distance(np.array([t.position_h]))[0])
-    assert abs(d - FLY_TO_STANDOFF_M) < 0.05
+    # level with the point, standoff_m out along the hull's normal (its horizontal part)
+    on_hull = world.model.queries.closest_points(np.array([obj.center_h])).points_h[0]
+    off = np.asarray(t.position_h) - on_hull
+    assert abs(off[2]) < 1e-6 and abs(np.hypot(off[0], off[1]) - FLY_TO_STANDOFF_M) < 1e-6
+    assert float(world.model.queries.distance(np.array([t.position_h]))[0]) > 0.5 * FLY_TO_STANDOFF_M
     # the heading points from the standoff point to the hull: the camera looks at the container
     look = placement.h_to_ned(np.array([obj.center_h]))[0] - np.array([t.north_m, t.east_m, t.down_m])
     bearing = math.degrees(math.atan2(look[1], look[0])) % 360

@@ -1,0 +1,422 @@
+"""The ground station's main window: the camera in the middle, every other panel a dock
+the crew arranges (saved and restored per user), day and dark themes, and an ordered
+shutdown that never cuts a worker off mid-write.
+
+The window only composes: each panel is a Qt<Thing> view fed by the StationBridge's
+signals and reporting intent by its own signals; vehicle commands, exports and plans run
+as tasks (app.qt_tasks). Nothing here blocks the GUI thread.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QPlainTextEdit,
+                               QProgressBar, QScrollArea, QWidget)
+
+from vehicle.events import LinkLost, LinkRestored
+
+from .qt_theme import THEMES, apply_theme, colour
+from .qt_tasks import run_task
+
+SETTINGS_VERSION = 1  # bump when the dock layout changes incompatibly (old layouts are then ignored)
+LOG_LINES_MAX = 2000
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    return area
+
+
+class MainWindow(QMainWindow):
+    log_line = Signal(str)  # from any thread
+    shut_down = Signal()  # every worker stopped; the window is closing
+
+    def __init__(self, station, settings: QSettings | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.station = station
+        self.settings = settings or QSettings("HullWatch", "HullWatch")
+        self.bridge = None
+        self._start_task = self._stop_task = None
+        self._tasks: list = []
+        self._closing = self._closed_down = False
+        self.setWindowTitle("HullWatch")
+        self.setObjectName("HullWatchMainWindow")
+        self.setDockOptions(QMainWindow.AllowTabbedDocks | QMainWindow.AllowNestedDocks | QMainWindow.AnimatedDocks)
+        self._build_panels()
+        self._build_status_bar()
+        self._build_menus()
+        self.log_line.connect(self._append_log)
+        self._restore_settings()
+
+    # ---- panels -----------------------------------------------------------------------
+    def _build_panels(self) -> None:
+        from .alarm_review import AlarmReview
+        from .qt_alarms import QtAlarms
+        from .qt_expansion_view import QtExpansionView
+        from .qt_hull_view import QtHullView
+        from .qt_instruments import QtInstruments
+        from .qt_params import QtParamEditor
+        from .qt_planner import QtPlanner
+        from .qt_sonar import QtSonarView
+        from .qt_vehicle import QtVehiclePanel
+        from .qt_video import QtVideoView
+
+        self.video = QtVideoView()
+        self.setCentralWidget(self.video)
+        self.review = AlarmReview()
+        self.sonar = QtSonarView()
+        self.instruments = QtInstruments()
+        self.vehicle_panel = QtVehiclePanel()
+        self.alarms = QtAlarms(self.review, lambda: self.settings.value("reviewer", "operator"))
+        self.hull_view = QtHullView()
+        self.expansion = QtExpansionView()
+        self.planner = QtPlanner()
+        self.params = QtParamEditor()
+        self.gamepad = None  # app.qt_gamepad.QtGamepadPanel, once there is a vehicle to fly
+        self.pad_pilot = None
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(LOG_LINES_MAX)
+        self.docks: dict[str, QDockWidget] = {}
+        right, bottom, left = Qt.RightDockWidgetArea, Qt.BottomDockWidgetArea, Qt.LeftDockWidgetArea
+        for key, title, widget, area in (
+                ("instruments", "Instruments", _scrolled(self.instruments), left),
+                ("vehicle", "Vehicle", self.vehicle_panel, left),
+                ("sonar", "Sonar", self.sonar, right),
+                ("alarms", "Alarms and findings", self.alarms, right),
+                ("hull3d", "Hull map 3D", self.hull_view, bottom),
+                ("expansion", "Hull expansion", self.expansion, bottom),
+                ("planner", "Planner", self.planner, bottom),
+                ("params", "Parameters", self.params, bottom),
+                ("gamepad", "Gamepad", QLabel("the gamepad comes alive with the vehicle link"), left),
+                ("log", "Log", self.log, bottom)):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"dock_{key}")  # saveState needs stable names
+            dock.setWidget(widget)
+            self.addDockWidget(area, dock)
+            self.docks[key] = dock
+        self.tabifyDockWidget(self.docks["hull3d"], self.docks["expansion"])
+        self.tabifyDockWidget(self.docks["expansion"], self.docks["planner"])
+        self.tabifyDockWidget(self.docks["planner"], self.docks["params"])
+        self.tabifyDockWidget(self.docks["params"], self.docks["log"])
+        self.docks["hull3d"].raise_()
+        self.tabifyDockWidget(self.docks["vehicle"], self.docks["gamepad"])
+        self.docks["vehicle"].raise_()
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.link_label = QLabel("no vehicle")
+        self.rec_label = QLabel("not recording")
+        self.alarm_label = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(240)
+        self.progress.setRange(0, 100)
+        self.progress.hide()
+        for w in (self.link_label, self.alarm_label, self.rec_label):
+            bar.addPermanentWidget(w)
+        bar.addWidget(self.progress)
+        self._flash = QTimer(self)
+        self._flash.setInterval(500)
+        self._flash.timeout.connect(self._flash_alarm)
+        self._flash_on = False
+
+    def _build_menus(self) -> None:
+        view = self.menuBar().addMenu("&View")
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        themes = QActionGroup(self)
+        self.theme_actions = {}
+        for name in THEMES:
+            act = QAction(f"{name.capitalize()} theme", self, checkable=True)
+            act.triggered.connect(lambda checked, n=name: self.set_theme(n))
+            themes.addAction(act)
+            view.addAction(act)
+            self.theme_actions[name] = act
+        alarms = self.menuBar().addMenu("&Alarms")
+        ack = QAction("Acknowledge alarms", self)
+        ack.setShortcut(QKeySequence(Qt.Key_F2))
+        ack.triggered.connect(self.alarms.acknowledge)
+        alarms.addAction(ack)
+
+    # ---- start ------------------------------------------------------------------------
+    def start_station(self) -> None:
+        """Start the station's workers in a task; panels come alive when it is up."""
+        self.station.set_log(self.log_line.emit)
+        self.progress.show()
+        self.statusBar().showMessage("starting the station…")
+
+        def start(task):
+            return self.station.start(progress=task.report)
+
+        self._start_task = run_task("start the station", start, report_progress=True, parent=self,
+                                    on_done=lambda _: self._attach(), on_error=self._start_failed)
+        self._start_task.progress.connect(self._show_progress)
+
+    def _show_progress(self, fraction: float, text: str) -> None:
+        self.progress.setValue(int(100 * fraction))
+        self.statusBar().showMessage(text)
+
+    def _start_failed(self, message: str) -> None:
+        self.progress.hide()
+        self.statusBar().showMessage(message)
+        self.log_line.emit(message)
+        if not self._closing:
+            QMessageBox.critical(self, "HullWatch could not start", message)
+
+    def _attach(self) -> None:
+        from .qt_bridge import StationBridge
+
+        self.progress.hide()
+        self.statusBar().showMessage("station running", 5000)
+        st = self.station
+        self.bridge = b = StationBridge(st, self)
+        b.frame_ready.connect(self.video.show_frame)
+        b.detection_ready.connect(self.video.show_result)
+        b.sonar_ready.connect(self.sonar.show_result)
+        b.state_changed.connect(self._state)
+        b.map_changed.connect(self._map)
+        b.alarm_raised.connect(self._alarm)
+        b.vehicle_event.connect(self._vehicle_event)
+        b.stats_changed.connect(self._stats)
+        self.vehicle_panel.set_vehicle(st.vehicle)
+        self.params.set_vehicle(st.vehicle)
+        self.planner.set_vehicle(st.vehicle)
+        if st.station_map is not None:
+            self.hull_view.set_station_map(st.station_map)
+            self.expansion.set_station_map(st.station_map)
+        self.planner.plan_ready.connect(self.hull_view.set_plan)
+        self.hull_view.fly_to_requested.connect(self._fly_to)
+        self.expansion.fly_to_requested.connect(self._fly_to)
+        self.expansion.layout_ready.connect(self.hull_view.actions.set_expansion_layout)
+        # a fill-in plan for the gaps lands in the planner, which uploads and exports it
+        self.hull_view.fill_in_plan_ready.connect(self._fill_in_ready)
+        if st.monitor is not None and st.monitor.oculus is not None:
+            self._sonar_unlink = self.sonar.apply_to(st.monitor.oculus)
+        self._start_gamepad(st.vehicle)
+        self.planner.hull_loaded.connect(self._hull_loaded)
+        # the station holds neutral sticks when no pad is live, as QGC does with a joystick
+        # enabled: ArduSub's pilot-input failsafe (FS_PILOT_INPUT) would otherwise disarm
+        st.vehicle.manual.keep_alive(True)
+        b.start()
+
+    def _hull_loaded(self, model, placement) -> None:
+        """A hull from the planner: on a real vehicle the map follows it (the embedded
+        world's ship stays the one the simulated sensors see)."""
+        if self.station.embedded or placement is None:
+            return
+
+        def remap():
+            self.station.set_hull(model, placement)
+            return self.station.station_map
+
+        def mapped(station_map):
+            self.hull_view.set_station_map(station_map)
+            self.expansion.set_station_map(station_map)
+            self.log_line.emit(f"hull map now on {model.name}")
+        self._tasks.append(run_task("map the new hull", remap, parent=self, on_done=mapped,
+                                    on_error=self._command_failed))
+
+    def _start_gamepad(self, vehicle) -> None:
+        from .gamepad import PadPilot
+        from .gamepad_sdl import PygameSource
+        from .qt_gamepad import QtGamepadPanel
+
+        self.pad_pilot = PadPilot(vehicle, PygameSource())
+        self.gamepad = QtGamepadPanel(self.pad_pilot)
+        self.docks["gamepad"].setWidget(self.gamepad)
+        self.gamepad.action_triggered.connect(self.gamepad_action)
+        self.gamepad.install_keyboard(self)
+        self.pad_pilot.start()
+
+    # ---- live data --------------------------------------------------------------------
+    def _state(self, state, now_s: float, loss_pct: float) -> None:
+        d = state.distance
+        standoff = d.distance_m if d is not None and d.orientation == 0 and d.min_m < d.distance_m < d.max_m else None
+        self.instruments.update_state(state, now_s, loss_pct, standoff)
+        self.vehicle_panel.update_state(state)
+        age = state.heartbeat_age_s(now_s)
+        if not state.discovered:
+            self._set_link("waiting for the vehicle's heartbeat", "warning")
+        elif state.link_ok:
+            self._set_link(f"link ok, heartbeat {age:.1f} s, loss {loss_pct:.0f}%", "ok")
+        self.video.set_overlay(self._overlay_lines(state, standoff))
+        if self.station.station_map is not None and state.discovered:
+            from .station_map import vehicle_pose_of
+
+            pose = vehicle_pose_of(state, self.station.station_map.placement)
+            if pose is not None:
+                self.hull_view.set_vehicle_pose(tuple(pose.position_h), state.heading_deg or 0.0)
+
+    @staticmethod
+    def _overlay_lines(state, standoff_m) -> list[str]:
+        depth = f"{state.depth_m:.2f} m" if state.depth_m is not None else "—"
+        hdg = f"{state.heading_deg:03.0f}" if state.heading_deg is not None else "—"
+        off = f"{standoff_m:.1f} m" if standoff_m is not None else "—"
+        return [f"depth {depth}  hdg {hdg}  standoff {off}  {state.mode or ''}{' ARMED' if state.armed else ''}"]
+
+    def _map(self, snapshot) -> None:
+        import dataclasses
+
+        self.hull_view.set_map(snapshot)
+        self.expansion.set_map(snapshot)
+        place = {}  # (source, track id) -> the finding's hull-surface address
+        for f in snapshot.findings:
+            for key in f.tracks:
+                place[key] = f.address
+        if not place:
+            return
+        self.video.set_addresses({tid: a.describe() for (src, tid), a in place.items() if src == "camera"})
+        for alarm in self.review.alarms():
+            address = next((place[(alarm.source, t)] for t in alarm.track_ids if (alarm.source, t) in place), None)
+            if address is not None and address != alarm.address:
+                self.review.update(dataclasses.replace(alarm, address=address))
+
+    def _alarm(self, alarm) -> None:
+        self.review.add(alarm)
+        self.alarm_label.setText(f"ALARM {alarm.alarm_id}: {alarm.class_name}")
+        self._flash.start()
+
+    def _flash_alarm(self) -> None:
+        if not self.review.unacknowledged():
+            self._flash.stop()
+            self.alarm_label.setStyleSheet("")
+            return
+        self._flash_on = not self._flash_on
+        c = colour("alarm").name()
+        self.alarm_label.setStyleSheet(f"background: {c}; color: white; font-weight: bold;" if self._flash_on
+                                       else f"color: {c}; font-weight: bold;")
+
+    def _vehicle_event(self, event) -> None:
+        if isinstance(event, LinkLost):
+            self._set_link(f"LINK LOST: {event.reason}", "alarm")
+            self.log_line.emit(f"link lost: {event.reason}")
+        elif isinstance(event, LinkRestored):
+            self._set_link(f"link restored after {event.after_s:.1f} s", "ok")
+            self.log_line.emit(f"link restored after {event.after_s:.1f} s")
+
+    def _set_link(self, text: str, role: str) -> None:
+        self.link_label.setText(text)
+        self.link_label.setStyleSheet(f"color: {colour(role).name()}; font-weight: bold;")
+
+    def _stats(self, stats: dict) -> None:
+        self.video.set_stats(stats["video_fps"], stats["video_dropped"], stats["detect_fps"])
+
+    def _append_log(self, text: str) -> None:
+        self.log.appendPlainText(text)
+
+    # ---- actions ----------------------------------------------------------------------
+    def gamepad_action(self, name: str) -> None:
+        """A gamepad (or keyboard) action: the UI's key actions and the vehicle's."""
+        from .gamepad import VEHICLE_ACTIONS, run_vehicle_action
+
+        if name == "acknowledge_alarm":
+            self.alarms.acknowledge()
+        elif name == "snapshot":
+            self._snapshot()
+        elif name == "mark_point":
+            self._mark_point()
+        elif name == "toggle_recording":
+            self.log_line.emit("recording: mission records come with issue 8; nothing to start or stop yet")
+        elif name in VEHICLE_ACTIONS and self.station.vehicle is not None:
+            self._tasks.append(run_task(name, run_vehicle_action, self.station.vehicle, name,
+                                        executor=self.station.vehicle, parent=self,
+                                        on_error=self._command_failed))
+
+    def _command_failed(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10_000)
+        self.log_line.emit(message)
+
+    def _mark_point(self) -> None:
+        st = self.station
+        if st.vehicle is None or st.station_map is None:
+            return
+        from .station_map import vehicle_pose_of
+
+        pose = vehicle_pose_of(st.vehicle.state, st.station_map.placement)
+        if pose is None:
+            self.log_line.emit("mark point: no position estimate yet")
+            return
+        x, y, z = (float(v) for v in pose.position_h)
+        self.log_line.emit(f"marked point at x {x:.1f} m, y {y:.1f} m, z {z:.1f} m (hull frame)")
+
+    def _snapshot(self) -> None:
+        image = self.video.snapshot()
+        if image is not None:
+            self.log_line.emit(f"snapshot taken ({image.shape[1]}x{image.shape[0]})")
+
+    def _fill_in_ready(self, result) -> None:
+        self.planner.set_plan_result(result)
+        self.docks["planner"].raise_()
+        self.log_line.emit("fill-in plan for the gaps is in the planner: upload or export it from there")
+
+    def _fly_to(self, finding_id, position_h) -> None:
+        """Back to a finding: a guided target 1.5 m off the hull, facing it."""
+        from .fly_to import fly_to, target_for
+
+        st = self.station
+        if st.vehicle is None or st.station_map is None:
+            return
+        if not st.vehicle.state.has_position:
+            self._command_failed("fly to finding: the vehicle has no position estimate; GUIDED needs one")
+            return
+        station_map, log = st.station_map, self.log_line.emit
+
+        def go() -> float:  # the hull query (Open3D) and the flight run on the vehicle's worker
+            target = target_for(station_map.model.queries, station_map.placement, position_h)
+            log(f"flying to finding {finding_id}: {target.north_m:.1f} N, {target.east_m:.1f} E, "
+                f"{target.down_m:.1f} m deep, heading {target.yaw_deg:.0f}")
+            return fly_to(st.vehicle, target)
+
+        self._tasks.append(run_task(f"fly to finding {finding_id}", go, executor=st.vehicle, parent=self,
+                                    on_error=self._command_failed,
+                                    on_done=lambda left: log(f"at finding {finding_id} ({left:.1f} m from the target)")))
+
+    # ---- settings and theme -----------------------------------------------------------
+    def set_theme(self, name: str) -> None:
+        apply_theme(QApplication.instance(), name)
+        self.settings.setValue("theme", name)
+        self.theme_actions[name].setChecked(True)
+
+    def _restore_settings(self) -> None:
+        theme = str(self.settings.value("theme", "day"))
+        self.set_theme(theme if theme in THEMES else "day")
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window_state")
+        if state is not None:
+            self.restoreState(state, SETTINGS_VERSION)
+
+    def save_settings(self) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState(SETTINGS_VERSION))
+        self.settings.sync()
+
+    # ---- shutdown ---------------------------------------------------------------------
+    def closeEvent(self, event) -> None:
+        if self._closed_down:
+            event.accept()
+            return
+        event.ignore()
+        if self._closing:
+            return
+        self._closing = True
+        self.save_settings()
+        self.statusBar().showMessage("shutting down: stopping sources, detectors, map and link in order…")
+        self.centralWidget().setEnabled(False)
+        if self.bridge is not None:
+            self.bridge.stop()
+        if self.pad_pilot is not None:
+            self.pad_pilot.stop()  # neutral sticks before the link closes
+        self._stop_task = run_task("shut down", self.station.close, parent=self,
+                                   on_done=lambda _: self._finish_close(), on_error=lambda m: self._finish_close(m))
+
+    def _finish_close(self, error: str = "") -> None:
+        if error:
+            self.log_line.emit(error)
+        self._closed_down = True
+        self.shut_down.emit()
+        self.close()
