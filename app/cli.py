@@ -126,8 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="no window: the headless station (telemetry, sensor rates, alarms and the map's "
                              "coverage printed once a second); the default without a display")
     parser.add_argument("--screenshot", metavar="FILE.png",
-                        help="fly a short simulated mission in the window (arm, dive, close in on the hull) and "
-                             "save the whole window to FILE.png after --duration seconds (default 30)")
+                        help="fly a short simulated mission in the window (arm, lights, GUIDED to the planted "
+                             "container nearest the start) and save the whole window to FILE.png after --duration "
+                             "seconds (default 30)")
     parser.add_argument("--settings", metavar="FILE.ini", help=argparse.SUPPRESS)  # tests: a private layout
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

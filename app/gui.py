@@ -1,8 +1,8 @@
 """`hullwatch` with no sub-command: the ground station's window on the embedded world, or
 on a real vehicle with --connect. Without a display it falls back to the headless station.
 
---screenshot FILE runs a short simulated mission (arm, lights, depth hold, dive, close in
-on the hull) and saves the whole window to FILE after --duration seconds: the picture the
+--screenshot FILE runs a short simulated mission (arm, lights, fly in GUIDED to look at the
+planted container nearest the start) and saves the whole window to FILE after --duration seconds: the picture the
 README and the issue ask to be looked at, made by a command rather than kept as a test
 artefact.
 """
@@ -11,12 +11,10 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from pathlib import Path
 
 SCREENSHOT_DEFAULT_S = 30.0
-DEMO_DEPTH_M = 2.0
-DEMO_LIGHTS = 0.5
-DEMO_APPROACH_S = 6.0  # forward at a quarter stick: the hull comes within the camera's useful range
-DEMO_APPROACH_X = 250  # MANUAL_CONTROL x, -1000..1000
+DEMO_LIGHTS = 0.5  # the camera needs its lamps below the first metres
 
 
 def display_available() -> bool:
@@ -28,26 +26,32 @@ def display_available() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def demo_mission(vehicle, log) -> None:
-    """What the screenshot shows: the vehicle armed, lit, holding 2 m and closing on the
-    hull. Blocking; run it in a task. Every step waits with a timeout (vehicle layer)."""
-    from vehicle import SubMode
-    from vehicle.maneuvers import dive_to
+def demo_mission(station, log) -> None:
+    """What the screenshot shows: the vehicle armed and lit, flown in GUIDED to look at the
+    planted container nearest its start. Blocking; run it in a task. Every wait is bounded."""
+    import math
 
+    import numpy as np
+
+    from .fly_to import fly_to, target_for
+
+    vehicle = station.vehicle
     vehicle.wait_discovered(15.0)
-    vehicle.manual.keep_alive(True)  # the station is the pilot: neutral sticks, as a gamepad at rest
     vehicle.arm()
     log("demo: armed")
     vehicle.controls.set_lights(DEMO_LIGHTS)
-    vehicle.set_mode(SubMode.ALT_HOLD)
-    held = dive_to(vehicle, DEMO_DEPTH_M)
-    log(f"demo: holding {held:.2f} m")
-    vehicle.manual.set_input(x=DEMO_APPROACH_X)
-    import time
-
-    time.sleep(DEMO_APPROACH_S)
-    vehicle.manual.neutral()
-    log("demo: at the hull")
+    ew, placement = station.world["world"], station.world["placement"]
+    seen = [o for o in ew.scenario.objects if o.class_name == "parasitic_container" and o.attached_to != "free"
+            and o.kind != "sea_chest_package" and math.hypot(*o.normal_h[:2]) > 0.5]
+    if not seen:
+        log("demo: no container on the ship's side to look at")
+        return
+    ned = [placement.h_to_ned(np.array([o.center_h]))[0] for o in seen]
+    obj = seen[int(np.argmin([math.hypot(p[0], p[1]) for p in ned]))]
+    target = target_for(ew.model.queries, placement, obj.center_h)
+    log(f"demo: flying in GUIDED to look at {obj.name} ({obj.kind})")
+    fly_to(vehicle, target, timeout_s=120.0)
+    log("demo: at the container")
 
 
 def run_gui(connect_url: str | None = None, duration_s: float | None = None, screenshot: str | None = None,
@@ -62,6 +66,11 @@ def run_gui(connect_url: str | None = None, duration_s: float | None = None, scr
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("HullWatch")
     app.setOrganizationName("HullWatch")
+    if screenshot is not None and settings_path is None:
+        import tempfile
+
+        # the picture shows the default layout, not whatever this user arranged last time
+        settings_path = str(Path(tempfile.mkdtemp(prefix="hullwatch-screenshot-")) / "layout.ini")
     settings = QSettings(settings_path, QSettings.IniFormat) if settings_path else None
     station = Station(StationConfig(connect_url=connect_url or EMBEDDED))
     window = MainWindow(station, settings)
@@ -75,8 +84,8 @@ def run_gui(connect_url: str | None = None, duration_s: float | None = None, scr
 
         def fly() -> None:
             if station.vehicle is not None:
-                tasks.append(run_task("demo mission", demo_mission, station.vehicle, window.log_line.emit,
-                                      parent=window, on_error=window.log_line.emit))
+                tasks.append(run_task("demo mission", demo_mission, station, window.log_line.emit,
+                                      executor=station.vehicle, parent=window, on_error=window.log_line.emit))
         _when_attached(window, fly)
     if duration_s is not None or screenshot is not None:
         wait_s = duration_s if duration_s is not None else SCREENSHOT_DEFAULT_S

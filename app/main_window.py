@@ -20,10 +20,12 @@ from .qt_tasks import run_task
 
 SETTINGS_VERSION = 1  # bump when the dock layout changes incompatibly (old layouts are then ignored)
 LOG_LINES_MAX = 2000
+SIDE_COLUMN_PX = 400  # the instruments and vehicle controls stay readable beside the video
 
 
-def _scrolled(widget: QWidget) -> QScrollArea:
+def _scrolled(widget: QWidget, min_width_px: int = 0) -> QScrollArea:
     area = QScrollArea()
+    area.setMinimumWidth(min_width_px)
     area.setWidget(widget)
     area.setWidgetResizable(True)
     return area
@@ -80,15 +82,19 @@ class MainWindow(QMainWindow):
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(LOG_LINES_MAX)
         self.docks: dict[str, QDockWidget] = {}
+        # the side columns run the full height: instruments and vehicle on the left, sonar and
+        # alarms on the right; the map, planner and log share the space under the video
+        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
+        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
         right, bottom, left = Qt.RightDockWidgetArea, Qt.BottomDockWidgetArea, Qt.LeftDockWidgetArea
         for key, title, widget, area in (
-                ("instruments", "Instruments", _scrolled(self.instruments), left),
-                ("vehicle", "Vehicle", self.vehicle_panel, left),
+                ("instruments", "Instruments", _scrolled(self.instruments, SIDE_COLUMN_PX), left),
+                ("vehicle", "Vehicle", _scrolled(self.vehicle_panel, SIDE_COLUMN_PX), left),
                 ("sonar", "Sonar", self.sonar, right),
                 ("alarms", "Alarms and findings", self.alarms, right),
                 ("hull3d", "Hull map 3D", self.hull_view, bottom),
                 ("expansion", "Hull expansion", self.expansion, bottom),
-                ("planner", "Planner", self.planner, bottom),
+                ("planner", "Planner", _scrolled(self.planner), bottom),
                 ("params", "Parameters", self.params, bottom),
                 ("gamepad", "Gamepad", QLabel("the gamepad comes alive with the vehicle link"), left),
                 ("log", "Log", self.log, bottom)):
@@ -179,6 +185,7 @@ class MainWindow(QMainWindow):
         b.state_changed.connect(self._state)
         b.map_changed.connect(self._map)
         b.alarm_raised.connect(self._alarm)
+        b.alarm_updated.connect(self._alarm_improved)
         b.vehicle_event.connect(self._vehicle_event)
         b.stats_changed.connect(self._stats)
         self.vehicle_panel.set_vehicle(st.vehicle)
@@ -226,7 +233,7 @@ class MainWindow(QMainWindow):
 
         self.pad_pilot = PadPilot(vehicle, PygameSource())
         self.gamepad = QtGamepadPanel(self.pad_pilot)
-        self.docks["gamepad"].setWidget(self.gamepad)
+        self.docks["gamepad"].setWidget(_scrolled(self.gamepad))
         self.gamepad.action_triggered.connect(self.gamepad_action)
         self.gamepad.install_keyboard(self)
         self.pad_pilot.start()
@@ -235,6 +242,8 @@ class MainWindow(QMainWindow):
     def _state(self, state, now_s: float, loss_pct: float) -> None:
         d = state.distance
         standoff = d.distance_m if d is not None and d.orientation == 0 and d.min_m < d.distance_m < d.max_m else None
+        if standoff is None and self.station.station_map is not None:
+            standoff = self.station.station_map.worker.latest.standoff_m  # to the hull model, from the pose
         self.instruments.update_state(state, now_s, loss_pct, standoff)
         self.vehicle_panel.update_state(state)
         age = state.heartbeat_age_s(now_s)
@@ -278,6 +287,15 @@ class MainWindow(QMainWindow):
         self.review.add(alarm)
         self.alarm_label.setText(f"ALARM {alarm.alarm_id}: {alarm.class_name}")
         self._flash.start()
+
+    def _alarm_improved(self, alarm) -> None:
+        import dataclasses
+
+        try:
+            known = self.review.alarm(alarm.alarm_id)
+        except KeyError:
+            return  # its raise has not reached the GUI yet; it will carry the better look
+        self.review.update(dataclasses.replace(alarm, address=alarm.address or known.address))
 
     def _flash_alarm(self) -> None:
         if not self.review.unacknowledged():
@@ -387,8 +405,21 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         state = self.settings.value("window_state")
-        if state is not None:
-            self.restoreState(state, SETTINGS_VERSION)
+        self._default_layout = state is None or not self.restoreState(state, SETTINGS_VERSION)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._default_layout:
+            self._default_layout = False
+            # dock sizes only take once the window is laid out
+            QTimer.singleShot(0, self._default_sizes)
+
+    def _default_sizes(self) -> None:
+        # the instruments are what the pilot reads: the taller share of their column
+        self.resizeDocks([self.docks["instruments"], self.docks["vehicle"]], [620, 440], Qt.Vertical)
+        self.resizeDocks([self.docks["hull3d"]], [320], Qt.Vertical)
+        self.resizeDocks([self.docks["instruments"], self.docks["sonar"]], [SIDE_COLUMN_PX + 20, 400],
+                         Qt.Horizontal)
 
     def save_settings(self) -> None:
         self.settings.setValue("geometry", self.saveGeometry())

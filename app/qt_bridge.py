@@ -26,6 +26,7 @@ class StationBridge(QObject):
     sonar_ready = Signal(object)  # sonar DetectionResult (frame.image: fan image; frame.meta: FanImage)
     map_changed = Signal(object)  # vision.hullmap.live_map.MapSnapshot
     alarm_raised = Signal(object)  # vision.alarms.Alarm (a copy)
+    alarm_updated = Signal(object)  # a copy of an alarm whose best look improved (confidence, snapshot)
     vehicle_event = Signal(object)  # vehicle.events.*
     stats_changed = Signal(dict)  # video_fps, video_dropped, detect_fps, detect_dropped, sonar_pps
 
@@ -38,6 +39,7 @@ class StationBridge(QObject):
         self._last = {"state_t": None, "frame": None, "det": None, "sonar": None, "map": None}
         self._due = {"state": 0.0, "map": 0.0, "stats": 0.0}
         self._counts = (time.monotonic(), 0, 0, 0)
+        self._alarm_seen: dict[int, float] = {}  # alarm id -> best confidence told
         self._unsubscribe = None
         self._on_alarm = self.alarm_raised.emit  # one bound object, to remove it again
         station.alarm_listeners.append(self._on_alarm)
@@ -82,6 +84,22 @@ class StationBridge(QObject):
         if monitor is not None and now >= self._due["stats"]:
             self._due["stats"] = now + STATS_PERIOD_S
             self.stats_changed.emit(self._stats(now, monitor))
+            self._alarm_changes(monitor)
+
+    def _alarm_changes(self, monitor) -> None:
+        """Alarms keep their best look (the detector thread updates them in place): tell
+        the GUI, with a copy, when that improved."""
+        import dataclasses
+
+        for pipeline in (monitor.pipeline, monitor.sonar_pipeline):
+            if pipeline is None:
+                continue
+            for alarm in list(pipeline.alarms.alarms.values()):
+                if alarm.confidence > self._alarm_seen.get(alarm.alarm_id, alarm.confidence - 1.0):
+                    first = alarm.alarm_id not in self._alarm_seen
+                    self._alarm_seen[alarm.alarm_id] = alarm.confidence
+                    if not first:
+                        self.alarm_updated.emit(dataclasses.replace(alarm, track_ids=list(alarm.track_ids)))
 
     def _changed(self, key: str, value, signal) -> None:
         if value is not None and value is not self._last[key]:

@@ -230,6 +230,7 @@ def test_submit_runs_on_the_worker_thread_and_snapshot_carries_seen_masks(world)
         assert set(snap.seen) == set(worker.coverage.sensors)
         for mask in snap.seen.values():
             assert mask.shape == (n,) and mask.dtype == bool and not mask.flags.writeable
+        assert snap.standoff_m is None  # no pose yet
         failing = worker.submit(lambda w: 1 / 0)
         with pytest.raises(ZeroDivisionError):
             failing.result(timeout=5)

@@ -77,6 +77,9 @@ class MapSnapshot:
     tick_ms: float  # the worker's last turn
     # per surface sample of the worker's `samples` (read-only bool arrays): seen by each sensor
     seen: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    # distance (m) from the newest pose's vehicle position to the hull model: the standoff the
+    # pilot reads when no forward distance sensor measures it
+    standoff_m: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -347,6 +350,12 @@ class HullMapWorker:
             mask = self.coverage.seen_mask(name)
             mask.setflags(write=False)
             seen[name] = mask
+        standoff = None
+        span = self.history.time_range_s
+        if span is not None:
+            pose = self.history.at(span[1])
+            if pose is not None:
+                standoff = float(self.queries.distance(np.asarray(pose.position_h, float).reshape(1, 3))[0])
         return MapSnapshot(self._t_s, self.coverage.summary(), tuple(self.findings.findings), len(self.points),
-                           counters, self._tick_ms, ro(seen))
+                           counters, self._tick_ms, ro(seen), standoff)
 
