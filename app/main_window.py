@@ -50,7 +50,18 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
         self.log_line.connect(self._append_log)
+        self._connect_panels()
         self._restore_settings()
+
+    def _connect_panels(self) -> None:
+        """Panel to panel, once: these outlive any one station."""
+        self.planner.plan_ready.connect(self.hull_view.set_plan)
+        self.planner.hull_loaded.connect(self._hull_loaded)
+        self.hull_view.fly_to_requested.connect(self._fly_to)
+        self.expansion.fly_to_requested.connect(self._fly_to)
+        self.expansion.layout_ready.connect(self.hull_view.actions.set_expansion_layout)
+        # a fill-in plan for the gaps lands in the planner, which uploads and exports it
+        self.hull_view.fill_in_plan_ready.connect(self._fill_in_ready)
 
     # ---- panels -----------------------------------------------------------------------
     def _build_panels(self) -> None:
@@ -141,6 +152,10 @@ class MainWindow(QMainWindow):
             themes.addAction(act)
             view.addAction(act)
             self.theme_actions[name] = act
+        vehicle = self.menuBar().addMenu("V&ehicle")
+        connect = QAction("Connect…", self)
+        connect.triggered.connect(self.choose_connection)
+        vehicle.addAction(connect)
         alarms = self.menuBar().addMenu("&Alarms")
         ack = QAction("Acknowledge alarms", self)
         ack.setShortcut(QKeySequence(Qt.Key_F2))
@@ -194,16 +209,9 @@ class MainWindow(QMainWindow):
         if st.station_map is not None:
             self.hull_view.set_station_map(st.station_map)
             self.expansion.set_station_map(st.station_map)
-        self.planner.plan_ready.connect(self.hull_view.set_plan)
-        self.hull_view.fly_to_requested.connect(self._fly_to)
-        self.expansion.fly_to_requested.connect(self._fly_to)
-        self.expansion.layout_ready.connect(self.hull_view.actions.set_expansion_layout)
-        # a fill-in plan for the gaps lands in the planner, which uploads and exports it
-        self.hull_view.fill_in_plan_ready.connect(self._fill_in_ready)
         if st.monitor is not None and st.monitor.oculus is not None:
             self._sonar_unlink = self.sonar.apply_to(st.monitor.oculus)
         self._start_gamepad(st.vehicle)
-        self.planner.hull_loaded.connect(self._hull_loaded)
         # the station holds neutral sticks when no pad is live, as QGC does with a joystick
         # enabled: ArduSub's pilot-input failsafe (FS_PILOT_INPUT) would otherwise disarm
         st.vehicle.manual.keep_alive(True)
@@ -237,6 +245,48 @@ class MainWindow(QMainWindow):
         self.gamepad.action_triggered.connect(self.gamepad_action)
         self.gamepad.install_keyboard(self)
         self.pad_pilot.start()
+
+    # ---- switching vehicles ------------------------------------------------------------
+    def choose_connection(self) -> None:
+        from .qt_connect_dialog import QtConnectDialog
+
+        dialog = QtConnectDialog(self, self.station.config.connect_url)
+        dialog.accepted.connect(lambda: self.reconnect(dialog.url()))
+        dialog.open()
+
+    def reconnect(self, url: str) -> None:
+        """Stop this station (in order, in a task) and start one on `url` ("embedded" for
+        the embedded world); the panels follow the new one."""
+        import dataclasses
+
+        from .station import Station
+
+        if self._closing:
+            return
+        old = self.station
+        self._detach()
+        self.log_line.emit(f"switching to {url}: stopping the current station…")
+
+        def started_again(_):
+            self.station = Station(dataclasses.replace(old.config, connect_url=url))
+            self.start_station()
+        self._tasks.append(run_task("stop the station", old.close, parent=self, on_done=started_again,
+                                    on_error=lambda m: (self._command_failed(m), started_again(None))))
+
+    def _detach(self) -> None:
+        if self.bridge is not None:
+            self.bridge.stop()
+            self.bridge.deleteLater()
+            self.bridge = None
+        if self.pad_pilot is not None:
+            self.pad_pilot.stop()
+            self.pad_pilot = None
+        if getattr(self, "_sonar_unlink", None) is not None:
+            self._sonar_unlink()
+            self._sonar_unlink = None
+        for panel in (self.vehicle_panel, self.params, self.planner):
+            panel.set_vehicle(None)
+        self._set_link("no vehicle", "stale")
 
     # ---- live data --------------------------------------------------------------------
     def _state(self, state, now_s: float, loss_pct: float) -> None:
@@ -438,10 +488,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.statusBar().showMessage("shutting down: stopping sources, detectors, map and link in order…")
         self.centralWidget().setEnabled(False)
-        if self.bridge is not None:
-            self.bridge.stop()
-        if self.pad_pilot is not None:
-            self.pad_pilot.stop()  # neutral sticks before the link closes
+        self._detach()  # the pad sends neutral sticks before the link closes
         self._stop_task = run_task("shut down", self.station.close, parent=self,
                                    on_done=lambda _: self._finish_close(), on_error=lambda m: self._finish_close(m))
 

@@ -31,7 +31,8 @@ def _close(qtbot, window) -> None:
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    station = Station(StationConfig(), log=lambda text: None)
+    # a real vehicle's video would come to UDP 5600; tests take any free port
+    station = Station(StationConfig(video_url="udp://127.0.0.1:0"), log=lambda text: None)
     w = MainWindow(station, _settings(tmp_path))
     # not qtbot.addWidget: pytest-qt would close and delete the window before this fixture's
     # teardown, while its orderly shutdown still runs; _close waits for that shutdown instead
@@ -135,6 +136,31 @@ def test_link_loss_is_shown_at_once_and_recovers_by_itself(qtbot, window):
     sim.faults.link_down = False
     qtbot.waitUntil(lambda: window.link_label.text().startswith(("link restored", "link ok")), timeout=20_000)
     qtbot.waitUntil(lambda: not banner.isVisible(), timeout=10_000)
+
+
+@pytest.mark.timeout(300)
+def test_the_connect_dialog_switches_to_another_vehicle(qtbot, window):
+    """From the embedded world to a vehicle on TCP (as ArduPilot SITL serves): the old
+    station stops in order, the panels follow the new vehicle."""
+    from app.qt_connect_dialog import QtConnectDialog
+    from sim.vehicle_server import SimConfig, SimVehicle
+
+    other = SimVehicle(SimConfig(udp_target=None, tcp_port=0))
+    other.start()
+    old = window.station
+    try:
+        window.choose_connection()
+        dialog = window.findChild(QtConnectDialog)
+        dialog.set_url(f"tcp:127.0.0.1:{other.tcp_port}")
+        dialog.accept()
+        qtbot.waitUntil(lambda: window.station is not old and window.bridge is not None
+                        and window.station.vehicle.state.discovered, timeout=60_000)
+        assert old.vehicle.closed and not window.station.embedded
+        qtbot.mouseClick(window.vehicle_panel.arm_button, _left())
+        qtbot.waitUntil(other.is_armed, timeout=15_000)
+    finally:
+        _close(qtbot, window)
+        other.stop()
 
 
 def test_layout_and_theme_are_saved_and_restored(qtbot, tmp_path):
