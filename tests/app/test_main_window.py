@@ -19,6 +19,17 @@ from app.station import Station, StationConfig
 START_MS = 90_000
 
 
+@pytest.fixture(autouse=True)
+def _app_look_restored(qapp):
+    """The window applies its theme to the whole application (palette, font, style): give
+    the next test module the look it started with."""
+    palette, font, style = qapp.palette(), qapp.font(), qapp.style().name()
+    yield
+    qapp.setStyle(style)
+    qapp.setPalette(palette)
+    qapp.setFont(font)
+
+
 def _settings(tmp_path) -> QSettings:
     return QSettings(str(tmp_path / "hullwatch.ini"), QSettings.IniFormat)
 
