@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "container nearest the start) and save the whole window to FILE.png after --duration "
                              "seconds (default 30)")
     parser.add_argument("--settings", metavar="FILE.ini", help=argparse.SUPPRESS)  # tests: a private layout
+    parser.add_argument("--self-test", action="store_true",
+                        help="run a short headless check of this installation (models, embedded vehicle, "
+                             "libraries, Qt) and exit: 0 when every step passed")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -372,6 +375,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args) -> int:
+    if args.self_test:
+        from .self_test import run_self_test
+
+        return run_self_test()
     if args.command == "sim":
         from .cmd_sim import run_sim_command
 

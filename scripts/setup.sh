@@ -56,8 +56,8 @@ fi
 # so data-set and training tests run on a new machine; HULLWATCH_NO_TRAIN=1 leaves it out.
 # One pip command for everything: torch and torchvision are pinned in the extra, and a
 # separate "pip install ultralytics" would let pip upgrade torch (STACK.md).
-EXTRAS="dev,train,openvino"
-[ "${HULLWATCH_NO_TRAIN:-0}" = "1" ] && EXTRAS="dev,openvino"
+EXTRAS="dev,train,openvino,installer"
+[ "${HULLWATCH_NO_TRAIN:-0}" = "1" ] && EXTRAS="dev,openvino,installer"
 
 # Reinstall only when the dependency list (or the chosen extras) changed.
 stamp="$VENV/.hullwatch-deps"

@@ -635,8 +635,9 @@ class SyntheticRenderer:
         result, tries = None, 0
         for tries in range(1, ATTEMPTS + 1):
             # when no pose was found at all, the last try looks at the wetted hull (always
-            # reachable from the water)
-            last_resort = tries == ATTEMPTS and result is None and role in ("object", "niche")
+            # reachable from the water); a negative view that found no clear water near its
+            # distractors (seed 105, image 968) takes it too, labels and all, rather than failing
+            last_resort = tries == ATTEMPTS and result is None
             got = _render(spec, ctx, "hull" if last_resort else role, rng)
             if got is None:
                 continue
