@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         from .qt_hull_view import QtHullView
         from .qt_instruments import QtInstruments
         from .qt_params import QtParamEditor
+        from .qt_ping360 import QtPing360View
         from .qt_planner import QtPlanner
         from .qt_sonar import QtSonarView
         from .qt_vehicle import QtVehiclePanel
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.video)
         self.review = AlarmReview()
         self.sonar = QtSonarView()
+        self.ping360 = QtPing360View()
         self.instruments = QtInstruments()
         self.vehicle_panel = QtVehiclePanel()
         self.alarms = QtAlarms(self.review, lambda: self.settings.value("reviewer", "operator"))
@@ -102,6 +104,7 @@ class MainWindow(QMainWindow):
                 ("instruments", "Instruments", _scrolled(self.instruments, SIDE_COLUMN_PX), left),
                 ("vehicle", "Vehicle", _scrolled(self.vehicle_panel, SIDE_COLUMN_PX), left),
                 ("sonar", "Sonar", self.sonar, right),
+                ("ping360", "Ping360 scan", self.ping360, right),
                 ("alarms", "Alarms and findings", self.alarms, right),
                 ("hull3d", "Hull map 3D", self.hull_view, bottom),
                 ("expansion", "Hull expansion", self.expansion, bottom),
@@ -114,6 +117,8 @@ class MainWindow(QMainWindow):
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
             self.docks[key] = dock
+        self.tabifyDockWidget(self.docks["sonar"], self.docks["ping360"])
+        self.docks["sonar"].raise_()
         self.tabifyDockWidget(self.docks["hull3d"], self.docks["expansion"])
         self.tabifyDockWidget(self.docks["expansion"], self.docks["planner"])
         self.tabifyDockWidget(self.docks["planner"], self.docks["params"])
@@ -197,6 +202,7 @@ class MainWindow(QMainWindow):
         b.frame_ready.connect(self.video.show_frame)
         b.detection_ready.connect(self.video.show_result)
         b.sonar_ready.connect(self.sonar.show_result)
+        b.ping360_ready.connect(self.ping360.add_ping)
         b.state_changed.connect(self._state)
         b.map_changed.connect(self._map)
         b.alarm_raised.connect(self._alarm)

@@ -24,6 +24,7 @@ class StationBridge(QObject):
     frame_ready = Signal(object)  # vision.video.source.VideoFrame
     detection_ready = Signal(object)  # camera DetectionResult
     sonar_ready = Signal(object)  # sonar DetectionResult (frame.image: fan image; frame.meta: FanImage)
+    ping360_ready = Signal(object)  # vision.sonar.ping360_client.Ping360Scan: a completed sweep
     map_changed = Signal(object)  # vision.hullmap.live_map.MapSnapshot
     alarm_raised = Signal(object)  # vision.alarms.Alarm (a copy)
     alarm_updated = Signal(object)  # a copy of an alarm whose best look improved (confidence, snapshot)
@@ -36,7 +37,7 @@ class StationBridge(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
-        self._last = {"state_t": None, "frame": None, "det": None, "sonar": None, "map": None}
+        self._last = {"state_t": None, "frame": None, "det": None, "sonar": None, "map": None, "ping360": None}
         self._due = {"state": 0.0, "map": 0.0, "stats": 0.0}
         self._counts = (time.monotonic(), 0, 0, 0)
         self._alarm_seen: dict[int, float] = {}  # alarm id -> best confidence told
@@ -72,6 +73,8 @@ class StationBridge(QObject):
                 self._changed("det", monitor.pipeline.latest, self.detection_ready)
             if monitor.sonar_pipeline is not None:
                 self._changed("sonar", monitor.sonar_pipeline.latest, self.sonar_ready)
+        if st.ping360 is not None:
+            self._changed("ping360", st.ping360.latest, self.ping360_ready)
         if st.vehicle is not None and now >= self._due["state"]:
             self._due["state"] = now + STATE_PERIOD_S
             state = st.vehicle.state

@@ -31,6 +31,7 @@ class StationConfig:
     connect_url: str = EMBEDDED  # or a MAVLink connection string
     video_url: str | None = None  # None: the embedded world's stream, or REAL_VIDEO_URL on a real vehicle
     oculus: tuple[str, int] | None = None  # a real Oculus (host, port); the embedded world has its own
+    ping360: tuple[str, int] | None = None  # a real Ping360 (host, UDP port); the embedded world has its own
     camera_model: Path | None = None  # None: resources/models/camera.onnx
     sonar_model: Path | None = None
     detect: bool = True
@@ -53,6 +54,7 @@ class Station:
         self.station_map = None  # app.station_map.StationMap once a hull is known
         self.vehicle = None  # vehicle.Vehicle once open_vehicle() ran
         self.vehicle_url: str | None = None
+        self.ping360 = None  # app.station_ping360.StationPing360 when a Ping360 answers
         self.alarm_listeners: list = []  # callables(Alarm), called on detector threads
         self._closed = threading.Event()
 
@@ -79,6 +81,8 @@ class Station:
                                              oculus=self.config.oculus, oculus_range_m=SONAR_RANGE_M)
                 self.monitor.alarm_listeners = self.alarm_listeners
                 self.vehicle_url = self.config.connect_url
+                if self.config.ping360 is not None:
+                    self._start_ping360(*self.config.ping360)
                 self._start_detection(progress)
             if open_vehicle:
                 progress(0.9, "connecting to the vehicle")
@@ -103,7 +107,7 @@ class Station:
         self.monitor.alarm_listeners = self.alarm_listeners
         try:
             setup, start_sensors, seabed_m = prepare_world(
-                sensors=True, video=("127.0.0.1", self.monitor.video_port), oculus_port=0, ping360_port=None,
+                sensors=True, video=("127.0.0.1", self.monitor.video_port), oculus_port=0, ping360_port=0,
                 world_out=self.world, out=_LogWriter(self._log))
         except WorldSetupError as exc:
             raise UserError(str(exc)) from None
@@ -118,6 +122,8 @@ class Station:
         from vision.sonar.oculus_client import OculusClient
 
         self.monitor.oculus = OculusClient("127.0.0.1", self.streams.oculus_port, range_m=SONAR_RANGE_M).start()
+        if self.streams.ping360_port is not None:
+            self._start_ping360("127.0.0.1", self.streams.ping360_port)
         self.vehicle_url = f"tcp:127.0.0.1:{self.sim.tcp_port}"
         self._log(f"embedded world: simulated ArduSub vehicle on {self.vehicle_url}")
         for line in self.streams.describe():
@@ -125,6 +131,18 @@ class Station:
         progress(0.6, "building the hull map")
         self.set_hull(self.world["model"], self.world["placement"])
         self._start_detection(progress)
+
+    def _start_ping360(self, host: str, port: int) -> None:
+        from vision.sonar.ping360_client import Ping360Error
+
+        from .station_ping360 import StationPing360
+
+        try:
+            self.ping360 = StationPing360(host, port, log=self._log).start()
+            self._log(f"ping360: sweeping {host}:{port}")
+        except Ping360Error as exc:
+            self.ping360 = None
+            self._log(f"ping360 off: {exc}")
 
     def _start_detection(self, progress) -> None:
         if not self.config.detect:
@@ -170,6 +188,8 @@ class Station:
         if self._closed.is_set():
             return
         self._closed.set()
+        if self.ping360 is not None:
+            self.ping360.close()
         if self.monitor is not None:
             self.monitor.close()
         elif self.station_map is not None:
