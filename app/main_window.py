@@ -8,6 +8,7 @@ as tasks (app.qt_tasks). Nothing here blocks the GUI thread.
 """
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QPlainTextEdit,
@@ -20,6 +21,8 @@ from .qt_tasks import run_task
 
 SETTINGS_VERSION = 1  # bump when the dock layout changes incompatibly (old layouts are then ignored)
 LOG_LINES_MAX = 2000
+POSE_RENDER_HZ = 2.0  # the 3D view's re-render for the vehicle's pose (a whole-hull render each)
+POSE_MOVE_M, POSE_TURN_DEG = 0.1, 2.0  # smaller moves are not worth a render
 SIDE_COLUMN_PX = 400  # the instruments and vehicle controls stay readable beside the video
 
 
@@ -42,6 +45,8 @@ class MainWindow(QMainWindow):
         self.bridge = None
         self._start_task = self._stop_task = None
         self._tasks: list = []
+        self._overlay: list[str] = []
+        self._last_pose_drawn = None  # (monotonic s, position_h, heading_deg) last sent to the 3D view
         self._closing = self._closed_down = False
         self.setWindowTitle("HullWatch")
         self.setObjectName("HullWatchMainWindow")
@@ -307,13 +312,33 @@ class MainWindow(QMainWindow):
             self._set_link("waiting for the vehicle's heartbeat", "warning")
         elif state.link_ok:
             self._set_link(f"link ok, heartbeat {age:.1f} s, loss {loss_pct:.0f}%", "ok")
-        self.video.set_overlay(self._overlay_lines(state, standoff))
+        lines = self._overlay_lines(state, standoff)
+        if lines != self._overlay:  # each new overlay repaints the video
+            self._overlay = lines
+            self.video.set_overlay(lines)
         if self.station.station_map is not None and state.discovered:
-            from .station_map import vehicle_pose_of
+            self._vehicle_moved(state)
 
-            pose = vehicle_pose_of(state, self.station.station_map.placement)
-            if pose is not None:
-                self.hull_view.set_vehicle_pose(tuple(pose.position_h), state.heading_deg or 0.0)
+    def _vehicle_moved(self, state) -> None:
+        """The 3D view re-renders the whole hull for a new pose: only for a visible move,
+        and at most POSE_RENDER_HZ times a second."""
+        import time
+
+        from .station_map import vehicle_pose_of
+
+        pose = vehicle_pose_of(state, self.station.station_map.placement)
+        if pose is None:
+            return
+        now = time.monotonic()
+        heading = state.heading_deg or 0.0
+        last = self._last_pose_drawn
+        if last is not None:
+            moved = float(np.linalg.norm(np.asarray(pose.position_h) - last[1]))
+            turned = abs((heading - last[2] + 180.0) % 360.0 - 180.0)
+            if now - last[0] < 1.0 / POSE_RENDER_HZ or (moved < POSE_MOVE_M and turned < POSE_TURN_DEG):
+                return
+        self._last_pose_drawn = (now, np.asarray(pose.position_h, float), heading)
+        self.hull_view.set_vehicle_pose(tuple(pose.position_h), heading)
 
     @staticmethod
     def _overlay_lines(state, standoff_m) -> list[str]:

@@ -27,6 +27,13 @@ class AlarmSound(QObject):
         self._effect = None
         self._repeat = QTimer(self, interval=ALERT_REPEAT_MS)
         self._repeat.timeout.connect(self._play_once)
+        # finding the audio output (QtMultimedia, PulseAudio) takes 60-300 ms: do it as the
+        # window opens, not when the first alarm needs the GUI thread to react at once
+        QTimer.singleShot(0, self._choose_output_once)
+
+    def _choose_output_once(self) -> None:
+        if self.mode == "none":
+            self._choose_output()
 
     @property
     def active(self) -> bool:

@@ -147,12 +147,15 @@ class QtExpansionView(QWidget):
 
     def paintEvent(self, event):  # noqa: N802 - Qt's name
         p = QPainter(self)
-        p.fillRect(self.rect(), self.palette().color(QPalette.Base))
-        if self._qimage is not None:
-            p.setRenderHint(QPainter.SmoothPixmapTransform, self._scale < 1)
-            p.translate(self._offset)
-            p.scale(self._scale, self._scale)
-            p.drawImage(0, 0, self._qimage)
+        try:
+            p.fillRect(self.rect(), self.palette().color(QPalette.Base))
+            if self._qimage is not None:
+                p.setRenderHint(QPainter.SmoothPixmapTransform, self._scale < 1)
+                p.translate(self._offset)
+                p.scale(self._scale, self._scale)
+                p.drawImage(0, 0, self._qimage)
+        finally:
+            p.end()  # not left to garbage collection: a painter alive after paintEvent crashes Qt
 
     def wheelEvent(self, event):  # noqa: N802
         if self._scale is None:

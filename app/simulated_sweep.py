@@ -113,3 +113,43 @@ def fly_sweep(world, tracks, pipeline, worker, *, step_m: float = STEP_M, fps: f
                 timings["map_tick_ms"].append((time.perf_counter() - t3) * 1e3)
     snap = worker.step(final=True)
     return SweepOutcome(k, t, snap, tuple(alarms), timings)
+
+
+@dataclasses.dataclass(frozen=True)
+class Workboat:
+    """A small parametric workboat at the berth with planted objects, and its sweep
+    planner: the test bed of the sweep tests, benchmarks and the GUI's map tests."""
+
+    model: object  # hull.model.HullModel
+    placement: object  # hull.placement.Placement
+    scenario: object  # sim.scenario.Scenario
+    world: object  # sim.world.World
+    sensors: object  # mission_plans.plan_model.SensorSetup
+    planner: object  # mission_plans.planner.SweepPlanner
+
+
+WORKBOAT_STANDOFF_M = 1.8
+
+
+def workboat(length_m: float = 24.0, seed: int = 1, containers: int = 4) -> Workboat:
+    """A workboat of length_m (24 m: 7 m beam, 2.4 m draft; larger ones scaled alike)
+    with `containers` containers, one anomaly and four distractors in clear water, and a
+    camera sweep planner at 1.8 m standoff."""
+    from hull.model import HullModel
+    from hull.parametric import HullDimensions
+    from mission_plans.plan_model import CameraSensor, SensorSetup
+    from mission_plans.planner import SweepPlanner, SweepSettings
+    from sim.embedded_world import berth_beside_start
+    from sim.scenario import generate_scenario
+    from sim.world import World
+
+    k = length_m / 24.0
+    dims = HullDimensions(length_m, 7.0 * k, 2.4 * k, 3.6 * k, 0.55)
+    model = HullModel.parametric_hull(dims)
+    placement = berth_beside_start(model, dims.draft_m)
+    scenario = generate_scenario(model, placement, seed=seed, water="clear", containers=containers, anomalies=1,
+                                 distractors=4, vessel_name=f"workboat {length_m:g} m")
+    sensors = SensorSetup(camera=CameraSensor(80.0, 60.0, 640, 480, 4.0))
+    planner = SweepPlanner(model.mesh, placement, sensors, SweepSettings(standoff_m=WORKBOAT_STANDOFF_M),
+                           niche_areas=model.niche_areas, queries=model.queries)
+    return Workboat(model, placement, scenario, World.from_scenario(scenario, model), sensors, planner)

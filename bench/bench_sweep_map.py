@@ -46,32 +46,6 @@ GOAL_M = 0.5
 GOAL_COVERAGE_POINTS = 5.0
 
 
-def build(length_m: float, seed: int, containers: int):
-    from hull.model import HullModel
-    from hull.parametric import HullDimensions
-    from sim.embedded_world import berth_beside_start
-    from sim.scenario import generate_scenario
-    from sim.world import World
-
-    k = length_m / 24.0
-    dims = HullDimensions(length_m, 7.0 * k, 2.4 * k, 3.6 * k, 0.55)
-    model = HullModel.parametric_hull(dims)
-    placement = berth_beside_start(model, dims.draft_m)
-    scenario = generate_scenario(model, placement, seed=seed, water="clear", containers=containers, anomalies=1,
-                                 distractors=4, vessel_name=f"workboat {length_m:g} m")
-    return model, placement, scenario, World.from_scenario(scenario, model)
-
-
-def plan(model, placement):
-    from mission_plans.plan_model import CameraSensor, SensorSetup
-    from mission_plans.planner import SweepPlanner, SweepSettings
-
-    sensors = SensorSetup(camera=CameraSensor(80.0, 60.0, 640, 480, 4.0))
-    planner = SweepPlanner(model.mesh, placement, sensors, SweepSettings(standoff_m=1.8),
-                           niche_areas=model.niche_areas, queries=model.queries)
-    return sensors, planner.plan()
-
-
 def judge(scenario, findings) -> dict:
     planted = [o for o in scenario.objects if o.class_name == "parasitic_container"]
     alarm_objects = [o for o in scenario.objects if o.class_name in ("parasitic_container", "niche_anomaly")]
@@ -119,8 +93,11 @@ def main() -> int:
     from app.simulated_sweep import fly_sweep
 
     t_start = time.perf_counter()
-    model, placement, scenario, world = build(args.length, args.seed, args.containers)
-    sensors, result = plan(model, placement)
+    from app.simulated_sweep import workboat
+
+    boat = workboat(args.length, args.seed, args.containers)
+    model, placement, scenario, world, sensors = boat.model, boat.placement, boat.scenario, boat.world, boat.sensors
+    result = boat.planner.plan()
     t_plan = time.perf_counter() - t_start
     cam_model = sensor_models(sensors)[0]
     worker = HullMapWorker(model.queries, result.samples, model.niche_areas, placement.draft_m,

@@ -16,30 +16,19 @@ COVERAGE_POINTS = 5.0
 
 @pytest.fixture(scope="module")
 def swept():
-    from hull.model import HullModel
-    from hull.parametric import HullDimensions
     from hull.pose import SensorMount
-    from mission_plans.plan_model import CameraSensor, SensorSetup
-    from mission_plans.planner import SweepPlanner, SweepSettings, sensor_models
+    from mission_plans.planner import sensor_models
     from resources import resource_path
-    from sim.embedded_world import berth_beside_start
-    from sim.scenario import generate_scenario
-    from sim.world import World
     from vision.classes import CLASSES
     from vision.detect import OnnxDetector
     from vision.detect.pipeline import DetectionPipeline
     from vision.hullmap.live_map import HullMapWorker, MapSensors
 
-    from app.simulated_sweep import fly_sweep
+    from app.simulated_sweep import fly_sweep, workboat
 
-    dims = HullDimensions(LENGTH_M, 7.0, 2.4, 3.6, 0.55)
-    model = HullModel.parametric_hull(dims)
-    placement = berth_beside_start(model, dims.draft_m)
-    scenario = generate_scenario(model, placement, seed=1, water="clear", containers=4, anomalies=1, distractors=4)
-    world = World.from_scenario(scenario, model)
-    sensors = SensorSetup(camera=CameraSensor(80.0, 60.0, 640, 480, 4.0))
-    result = SweepPlanner(model.mesh, placement, sensors, SweepSettings(standoff_m=1.8),
-                          niche_areas=model.niche_areas, queries=model.queries).plan()
+    boat = workboat(LENGTH_M, seed=1, containers=4)
+    model, placement, scenario, world, sensors = boat.model, boat.placement, boat.scenario, boat.world, boat.sensors
+    result = boat.planner.plan()
     worker = HullMapWorker(model.queries, result.samples, model.niche_areas, placement.draft_m,
                            MapSensors(camera_mount=SensorMount("camera"), camera_hfov_deg=80.0,
                                       camera_coverage=sensor_models(sensors)[0]))
