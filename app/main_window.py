@@ -23,7 +23,8 @@ SETTINGS_VERSION = 1  # bump when the dock layout changes incompatibly (old layo
 LOG_LINES_MAX = 2000
 POSE_RENDER_HZ = 2.0  # the 3D view's re-render for the vehicle's pose (a whole-hull render each)
 POSE_MOVE_M, POSE_TURN_DEG = 0.1, 2.0  # smaller moves are not worth a render
-SIDE_COLUMN_PX = 400  # the instruments and vehicle controls stay readable beside the video
+SIDE_COLUMN_PX = 400
+PRIORITY_PERIOD_MS = 2000  # the instruments and vehicle controls stay readable beside the video
 
 
 def _scrolled(widget: QWidget, min_width_px: int = 0) -> QScrollArea:
@@ -57,6 +58,14 @@ class MainWindow(QMainWindow):
         self.log_line.connect(self._append_log)
         self._connect_panels()
         self._restore_settings()
+        from .thread_priority import favour_gui_thread, prefer_gui_in_gil
+
+        prefer_gui_in_gil()
+        # workers started during the mission are lowered too (a /proc listing: well under 1 ms)
+        self._priority_timer = QTimer(self)
+        self._priority_timer.setInterval(PRIORITY_PERIOD_MS)
+        self._priority_timer.timeout.connect(favour_gui_thread)
+        self._priority_timer.start()
 
     def _connect_panels(self) -> None:
         """Panel to panel, once: these outlive any one station."""
