@@ -4,8 +4,12 @@ runs the same on a laptop's GPU-less session, under Xvfb and in the offscreen te
 The hull is drawn as its surface samples (one square splat per sample, sized from the
 sample spacing, z-buffered, shaded by the sample's normal), then polylines (the planned
 path, the vehicle's trail: dimmed where the hull hides them) and markers (findings, the
-vehicle: always on top, since a finding behind the hull must still be found). Everything
-in the hull frame H, metres. Pure functions of immutable inputs: render() runs in a task.
+vehicle: always on top, since a finding behind the hull must still be found; a marker may
+instead hide behind the hull, e.g. a niche area's label). Everything in the hull frame H,
+metres. Pure functions of immutable inputs: render() runs in a task.
+
+The result keeps, per pixel, which surface sample the z-buffer drew there
+(Rendered.surface_point), so a click on the image maps back to a point on the hull.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ MAX_SPLAT_PX = 7  # larger splats cost O(s^2) and a hull that close is better dr
 HIDDEN_LINE_WEIGHT = 0.35  # a path behind the hull is drawn faded, not dropped
 DEPTH_BIAS_M = 0.05  # a line on the hull's own surface must not hide behind its splats
 AMBIENT = 0.35
+LABEL_SCALE = 0.5  # cv2 Hershey scale: ~12 px tall, white on a dark rim
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +87,7 @@ def project(camera: OrbitCamera, points_h, width_px: int, height_px: int):
 
 @dataclasses.dataclass(frozen=True)
 class Polyline:
-    points_h: np.ndarray  # (K, 3)
+    points_h: np.ndarray  # (K, 3); a row of NaN breaks the line (many outlines, one draw)
     rgb: tuple[int, int, int]
     width_px: int = 2
 
@@ -94,6 +99,8 @@ class Marker:
     rgb: tuple[int, int, int]
     radius_px: int = 7
     pickable: bool = True
+    label: str = ""  # drawn beside the dot
+    hide_behind_m: float | None = None  # None: always on top; else not drawn this far behind the hull
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -111,13 +118,43 @@ class Scene:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Rendered:
-    """The image (H, W, 3) RGB uint8, the camera it was drawn with, and each marker's
-    pixel (marker_id -> (u, v)) for picking."""
+    """The image (H, W, 3) RGB uint8, the camera it was drawn with, each marker's pixel
+    (marker_id -> (u, v)) for picking, and point_index (ceil(H / c), ceil(W / c)) int32
+    with c = index_cell_px: the index into scene.points_h of the surface sample drawn in
+    each c x c block of pixels (a close-up draws blocks, see _draw_points), -1 where none
+    is. index_at() reads it per pixel."""
 
     image: np.ndarray
     camera: OrbitCamera
     marker_px: dict
     render_ms: float = 0.0
+    point_index: np.ndarray | None = None
+    index_cell_px: int = 1
+
+    def index_at(self, rows, cols) -> np.ndarray:
+        """point_index per image pixel: (len(rows), len(cols)) for in-image rows and cols."""
+        c = self.index_cell_px
+        return self.point_index[np.asarray(rows) // c][:, np.asarray(cols) // c]
+
+    def surface_point(self, x_px: float, y_px: float, max_px: int = 4) -> int | None:
+        """The index of the surface sample drawn at image pixel (x_px, y_px) (pixel (i, j)
+        covers x in [j, j + 1)), else of the one drawn nearest within max_px; None when
+        no sample is drawn that close (a click beside the hull)."""
+        if self.point_index is None:
+            return None
+        h, w = self.image.shape[:2]
+        j, i = int(math.floor(x_px)), int(math.floor(y_px))
+        r = max(int(max_px), 0)
+        i0, i1, j0, j1 = max(i - r, 0), min(i + r + 1, h), max(j - r, 0), min(j + r + 1, w)
+        if i0 >= i1 or j0 >= j1:
+            return None
+        window = self.index_at(np.arange(i0, i1), np.arange(j0, j1))
+        ii, jj = np.nonzero(window >= 0)
+        if not len(ii):
+            return None
+        d2 = (ii + i0 + 0.5 - y_px) ** 2 + (jj + j0 + 0.5 - x_px) ** 2
+        k = int(np.argmin(d2))
+        return int(window[ii[k], jj[k]]) if d2[k] <= (r + 0.75) ** 2 else None
 
     def pick(self, x_px: float, y_px: float, max_px: float = 12.0) -> int | None:
         """The id of the pickable marker nearest (x_px, y_px) within max_px, or None."""
@@ -136,12 +173,14 @@ def _splat_px(camera: OrbitCamera, depth: np.ndarray, spacing_m: float, height_p
     return int(np.clip(math.ceil(size), 1, MAX_SPLAT_PX))
 
 
-def _draw_points(img, zbuf, scene: Scene, camera: OrbitCamera) -> None:
+def _draw_points(img, zbuf, scene: Scene, camera: OrbitCamera) -> tuple[np.ndarray, int] | None:
+    """Draws the samples into img and zbuf; returns the index image and its cell (px)."""
     h, w = zbuf.shape
     u, v, depth = project(camera, scene.points_h, w, h)
     ok = (depth > 1e-3) & (u > -MAX_SPLAT_PX) & (u < w + MAX_SPLAT_PX) & (v > -MAX_SPLAT_PX) & (v < h + MAX_SPLAT_PX)
     if not ok.any():
-        return
+        return None
+    ids = np.flatnonzero(ok).astype(np.int32)
     rgb = scene.point_rgb[ok].astype(np.float32)
     if scene.normals_h is not None:
         _, _, _, forward = camera.basis()
@@ -172,15 +211,20 @@ def _draw_points(img, zbuf, scene: Scene, camera: OrbitCamera) -> None:
     win = fdepth <= flat_z[pix]
     cimg = np.empty((hc * wc, 3), np.uint8)
     cimg[:] = img[0, 0]
-    cimg[pix[win]] = np.clip(rgb[frag[win]], 0, 255).astype(np.uint8)
+    pix, frag = pix[win], frag[win]
+    cimg[pix] = np.clip(rgb[frag], 0, 255).astype(np.uint8)
+    cidx = np.full(hc * wc, -1, np.int32)
+    cidx[pix] = ids[frag]  # the same winner as the colour's, ties included
     cz = flat_z.reshape(hc, wc)
     cimg = cimg.reshape(hc, wc, 3)
+    cidx = cidx.reshape(hc, wc)
     if cell > 1:
         cz = cz.repeat(cell, 0).repeat(cell, 1)[:h, :w]
         cimg = cimg.repeat(cell, 0).repeat(cell, 1)[:h, :w]
     drawn = np.isfinite(cz)
     img[drawn] = cimg[drawn]
     np.minimum(zbuf, cz, out=zbuf)
+    return cidx, cell  # kept coarse: blowing it up too would cost a close-up ~10 % more
 
 
 def _draw_polyline(img, zbuf, line: Polyline, camera: OrbitCamera) -> None:
@@ -200,17 +244,23 @@ def _draw_polyline(img, zbuf, line: Polyline, camera: OrbitCamera) -> None:
     ok = (qd > 1e-3) & np.isfinite(qu) & np.isfinite(qv)
     qu, qv, qd = qu[ok], qv[ok], qd[ok]
     r = max(int(line.width_px) // 2, 0)
+    off = np.arange(-r, r + 1)
+    ox, oy = (o.reshape(-1, 1) for o in np.meshgrid(off, off))
+    x = (np.round(qu).astype(np.int64)[None, :] + ox).reshape(-1)
+    y = (np.round(qv).astype(np.int64)[None, :] + oy).reshape(-1)
+    d = np.tile(qd, len(off) ** 2)
+    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    x, y, d = x[inside], y[inside], d[inside]
+    flat = y * w + x
+    shown = d <= zbuf[y, x] + DEPTH_BIAS_M
+    # one gather and one scatter: a pixel many stamps cover is blended once (blended again
+    # and again a hidden line reaches its full colour and looks as if in front); the
+    # line's visible pixels are written last, so they win over its hidden ones
+    behind = flat[~shown]
     colour = np.array(line.rgb, np.float32)
-    for dy in range(-r, r + 1):
-        for dx in range(-r, r + 1):
-            x = np.round(qu).astype(np.int64) + dx
-            y = np.round(qv).astype(np.int64) + dy
-            inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-            x, y, d = x[inside], y[inside], qd[inside]
-            hidden = d > zbuf[y, x] + DEPTH_BIAS_M
-            px = img[y, x].astype(np.float32)
-            weight = np.where(hidden, HIDDEN_LINE_WEIGHT, 1.0)[:, None]
-            img[y, x] = (px * (1 - weight) + colour * weight).astype(np.uint8)
+    pixels = img.reshape(-1, 3)
+    pixels[behind] = (pixels[behind] * (1 - HIDDEN_LINE_WEIGHT) + colour * HIDDEN_LINE_WEIGHT).astype(np.uint8)
+    pixels[flat[shown]] = np.asarray(line.rgb, np.uint8)
 
 
 def render(scene: Scene, camera: OrbitCamera, width_px: int, height_px: int,
@@ -223,8 +273,8 @@ def render(scene: Scene, camera: OrbitCamera, width_px: int, height_px: int,
     img = np.empty((h, w, 3), np.uint8)
     img[:] = np.asarray(background_rgb, np.uint8)
     zbuf = np.full((h, w), np.inf, np.float32)
-    if len(scene.points_h):
-        _draw_points(img, zbuf, scene, camera)
+    drawn = _draw_points(img, zbuf, scene, camera) if len(scene.points_h) else None
+    index, cell = drawn if drawn is not None else (np.full((h, w), -1, np.int32), 1)
     for line in scene.polylines:
         _draw_polyline(img, zbuf, line, camera)
     marker_px = {}
@@ -235,8 +285,16 @@ def render(scene: Scene, camera: OrbitCamera, width_px: int, height_px: int,
         c = (int(round(float(u[0]))), int(round(float(v[0]))))
         if not (-50 <= c[0] < w + 50 and -50 <= c[1] < h + 50):
             continue
+        if m.hide_behind_m is not None and 0 <= c[0] < w and 0 <= c[1] < h \
+                and d[0] > zbuf[c[1], c[0]] + m.hide_behind_m:
+            continue
         cv2.circle(img, c, int(m.radius_px) + 2, (0, 0, 0), -1, cv2.LINE_AA)  # dark rim: visible on any hull colour
         cv2.circle(img, c, int(m.radius_px), tuple(int(x) for x in m.rgb), -1, cv2.LINE_AA)
+        if m.label:
+            at = (c[0] + int(m.radius_px) + 4, c[1] + 5)
+            cv2.putText(img, m.label, at, cv2.FONT_HERSHEY_SIMPLEX, LABEL_SCALE, (0, 0, 0), 4, cv2.LINE_AA)
+            cv2.putText(img, m.label, at, cv2.FONT_HERSHEY_SIMPLEX, LABEL_SCALE, (255, 255, 255), 1, cv2.LINE_AA)
         if m.pickable:
             marker_px[m.marker_id] = (float(u[0]), float(v[0]))
-    return Rendered(img, camera, marker_px, (time.perf_counter() - t0) * 1e3)
+    index.setflags(write=False)
+    return Rendered(img, camera, marker_px, (time.perf_counter() - t0) * 1e3, index, cell)

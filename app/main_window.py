@@ -76,6 +76,9 @@ class MainWindow(QMainWindow):
         self.expansion.layout_ready.connect(self.hull_view.actions.set_expansion_layout)
         # a fill-in plan for the gaps lands in the planner, which uploads and exports it
         self.hull_view.fill_in_plan_ready.connect(self._fill_in_ready)
+        # niche areas: placed by a click on the 3D hull, drawn there once applied
+        self.hull_view.hull_point_picked.connect(self._niche_picked)
+        self.planner.niches.areas_changed.connect(self.hull_view.set_niche_areas)
 
     # ---- panels -----------------------------------------------------------------------
     def _build_panels(self) -> None:
@@ -229,6 +232,7 @@ class MainWindow(QMainWindow):
         if st.station_map is not None:
             self.hull_view.set_station_map(st.station_map)
             self.expansion.set_station_map(st.station_map)
+            self.hull_view.set_niche_areas(st.station_map.model.niche_areas)
         if st.monitor is not None and st.monitor.oculus is not None:
             self._sonar_unlink = self.sonar.apply_to(st.monitor.oculus)
         self._start_gamepad(st.vehicle)
@@ -250,6 +254,7 @@ class MainWindow(QMainWindow):
         def mapped(station_map):
             self.hull_view.set_station_map(station_map)
             self.expansion.set_station_map(station_map)
+            self.hull_view.set_niche_areas(self.planner.niches.areas())
             self.log_line.emit(f"hull map now on {model.name}")
         self._tasks.append(run_task("map the new hull", remap, parent=self, on_done=mapped,
                                     on_error=self._command_failed))
@@ -454,6 +459,11 @@ class MainWindow(QMainWindow):
         image = self.video.snapshot()
         if image is not None:
             self.log_line.emit(f"snapshot taken ({image.shape[1]}x{image.shape[0]})")
+
+    def _niche_picked(self, position_h, normal_h) -> None:
+        self.planner.niches.add_area_at(position_h, normal_h)
+        self.docks["planner"].raise_()  # the new row is there, selected, waiting for Apply
+        self.log_line.emit("new niche area in the planner: set its kind and size, then Apply")
 
     def _fill_in_ready(self, result) -> None:
         self.planner.set_plan_result(result)

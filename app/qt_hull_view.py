@@ -2,9 +2,11 @@
 markers, the planned path, the fill-in plan and the vehicle with its trail, drawn by the
 software renderer (app.hull_render) in a task, so it works without OpenGL and never
 blocks the GUI thread. Drag orbits, the wheel zooms, a double-click on a finding asks
-to fly there. Below it, the map's actions (app.qt_hull_view_actions); a host showing a
-QtExpansionView too connects its layout_ready to actions.set_expansion_layout, so the
-export reuses the unrolled layout instead of computing it again.
+to fly there. "Place niche area" makes the next click on the hull report the surface
+sample there (hull_point_picked); the niche areas are drawn as box outlines with their
+names (set_niche_areas). Below it, the map's actions (app.qt_hull_view_actions); a host
+showing a QtExpansionView too connects its layout_ready to actions.set_expansion_layout,
+so the export reuses the unrolled layout instead of computing it again.
 
 Re-renders are coalesced: one render in flight at a time, and when it ends only the
 newest state is drawn next (a 20 Hz pose stream costs at most one render per render).
@@ -17,14 +19,14 @@ import math
 import numpy as np
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPalette
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from vision.hullmap.export import COVERAGE_RGB, finding_rgb
 
 from . import hull_render
 from .qt_hull_view_actions import QtHullMapActions, legend_row
 from .qt_tasks import run_task
-from .qt_theme import big_font
+from .qt_theme import big_font, colour
 
 TRAIL_MAX = 3000  # poses kept in the trail: ~10 min at 5 Hz of movement
 TRAIL_STEP_M = 0.1  # a new trail point once the vehicle moved this far
@@ -33,15 +35,36 @@ ZOOM_PER_NOTCH = 0.85
 PICK_PX = 14  # a gloved double-click lands within this of the marker
 VEHICLE_ID = -1
 HEADING_LINE_M = 2.0
+CLICK_SLOP_PX = 4  # a press and release this close is a click, not an orbit drag
+SURFACE_PICK_PX = 6  # a gloved click beside the hull's edge still lands on it
+BUTTON_MIN_HEIGHT_PX = 40
+NICHE_MARKER_BASE_ID = -1000  # niche labels are not pick targets; ids clear of findings and the vehicle
+NICHE_LABEL_HIDE_M = 1.0  # a label this far behind the drawn hull is on the far side: not drawn
+PLACE_PROMPT = "click the hull where the niche area is"
+BESIDE_HULL = "that is beside the hull: click on the hull itself (or switch Place niche area off)"
+# the 12 edges of a NicheArea.corners_h() box: both faces' loops, then the 4 edges joining them
+_BOX_PATH = ((0, 1, 2, 3, 0), (4, 5, 6, 7, 4), (0, 4), (1, 5), (2, 6), (3, 7))
+
+
+def niche_outlines(areas) -> np.ndarray | None:
+    """Every area's box edges as one polyline, NaN rows between the pieces (one draw)."""
+    gap = np.full((1, 3), np.nan, np.float32)
+    pieces = []
+    for a in areas:
+        c = np.asarray(a.corners_h(), np.float32)
+        for path in _BOX_PATH:
+            pieces += [c[list(path)], gap]
+    return np.concatenate(pieces) if pieces else None
 
 
 def _render_job(points, normals, classes, spacing_m, overlays, camera, size, background):
-    """Runs in a task: colours by coverage class, then draws."""
+    """Runs in a task: colours by coverage class, then draws. Returns the points and
+    normals with the image, since its point indices refer to them."""
     lut = np.array([COVERAGE_RGB[k] for k in sorted(COVERAGE_RGB)], np.uint8)
     rgb = lut[classes] if classes is not None else np.full((len(points), 3), 200, np.uint8)
     lines, markers = overlays
     scene = hull_render.Scene(points, rgb, normals, spacing_m, lines, markers)
-    return hull_render.render(scene, camera, size[0], size[1], background)
+    return hull_render.render(scene, camera, size[0], size[1], background), (points, normals)
 
 
 class _Canvas(QWidget):
@@ -50,6 +73,7 @@ class _Canvas(QWidget):
     orbit = Signal(float, float)
     zoom = Signal(float)
     double_clicked = Signal(float, float)  # image pixel
+    clicked = Signal(float, float)  # image pixel of a press and release without a drag
     resized = Signal()
 
     def __init__(self, parent=None):
@@ -59,6 +83,7 @@ class _Canvas(QWidget):
         self.rendered: hull_render.Rendered | None = None
         self._qimage: QImage | None = None
         self._drag: QPoint | None = None
+        self._press: QPoint | None = None
 
     def show_rendered(self, r: hull_render.Rendered) -> None:
         self.rendered = r
@@ -81,7 +106,7 @@ class _Canvas(QWidget):
 
     def mousePressEvent(self, event):  # noqa: N802
         if event.button() == Qt.LeftButton:
-            self._drag = event.position().toPoint()
+            self._drag = self._press = event.position().toPoint()
 
     def mouseMoveEvent(self, event):  # noqa: N802
         if self._drag is not None:
@@ -92,7 +117,11 @@ class _Canvas(QWidget):
                 self.orbit.emit(-d.x() * DEG_PER_PX, d.y() * DEG_PER_PX)
 
     def mouseReleaseEvent(self, event):  # noqa: N802
-        self._drag = None
+        press, self._drag, self._press = self._press, None, None
+        pos = event.position().toPoint()
+        if (event.button() == Qt.LeftButton and press is not None and self.rendered is not None
+                and (pos - press).manhattanLength() <= CLICK_SLOP_PX):
+            self.clicked.emit(*self._to_image(event.position()))
 
     def wheelEvent(self, event):  # noqa: N802
         notches = event.angleDelta().y() / 120.0
@@ -110,10 +139,13 @@ class _Canvas(QWidget):
 
 class QtHullView(QWidget):
     """fly_to_requested(finding_id, position_h): the user double-clicked a finding;
-    fill_in_plan_ready(PlanResult): "Plan the gaps" produced a fill-in plan."""
+    fill_in_plan_ready(PlanResult): "Plan the gaps" produced a fill-in plan;
+    hull_point_picked(position_h, normal_h): in "Place niche area" mode the user clicked
+    the hull on this surface sample (tuples of 3 floats in H; the normal outward)."""
 
     fly_to_requested = Signal(int, object)
     fill_in_plan_ready = Signal(object)
+    hull_point_picked = Signal(object, object)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -127,9 +159,16 @@ class QtHullView(QWidget):
         self.message.setWordWrap(True)
         self.actions = QtHullMapActions(self)
         self.legend = legend_row(self)
+        self.place_button = QPushButton("Place niche area", self)
+        self.place_button.setCheckable(True)
+        self.place_button.setEnabled(False)  # until there is a hull to click on
+        self.place_button.setMinimumHeight(BUTTON_MIN_HEIGHT_PX)
+        self.place_button.setToolTip("then click the hull where the niche area is")
+        self.place_button.toggled.connect(self._place_mode)
         top = QHBoxLayout()
         top.addWidget(self.coverage_label, 1)
         top.addWidget(self.legend)
+        top.addWidget(self.place_button)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(self.canvas, 1)
@@ -137,6 +176,8 @@ class QtHullView(QWidget):
         lay.addWidget(self.actions)
         self.camera: hull_render.OrbitCamera | None = None
         self._points = self._normals = self._classes = None
+        self._shown = None  # (points, normals) of the image shown: what its point indices refer to
+        self._niche_areas: tuple = ()
         self._spacing_m = 0.5
         self._findings: tuple = ()
         self._plan_path = self._fill_path = None
@@ -149,6 +190,7 @@ class QtHullView(QWidget):
         self.canvas.orbit.connect(self._orbit)
         self.canvas.zoom.connect(self._zoom)
         self.canvas.double_clicked.connect(self._double_clicked)
+        self.canvas.clicked.connect(self._clicked)
         self.canvas.resized.connect(self._request_render)
         self.actions.fill_in_plan_ready.connect(self.set_fill_in)
         self.actions.fill_in_plan_ready.connect(self.fill_in_plan_ready)
@@ -168,6 +210,7 @@ class QtHullView(QWidget):
         self.camera = hull_render.OrbitCamera.framing(self._points)
         self._placement = station_map.placement
         self.actions.set_station_map(station_map)
+        self.place_button.setEnabled(len(self._points) > 0)
         self._request_render()
 
     def set_map(self, snapshot) -> None:
@@ -197,6 +240,11 @@ class QtHullView(QWidget):
 
     def set_fill_in(self, plan_result) -> None:
         self._fill_path = None if plan_result is None else self._path_of(getattr(plan_result, "plan", plan_result))
+        self._request_render()
+
+    def set_niche_areas(self, areas) -> None:
+        """Draw these hull.niche.NicheArea boxes (outline and name); () draws none."""
+        self._niche_areas = tuple(areas)
         self._request_render()
 
     def set_vehicle_pose(self, position_h, heading_deg: float) -> None:
@@ -231,6 +279,15 @@ class QtHullView(QWidget):
             lines.append(hull_render.Polyline(np.array(self._trail), text, 3))
         markers = [hull_render.Marker(int(f.finding_id), tuple(float(v) for v in f.position_h),
                                       finding_rgb(f.class_name)) for f in self._findings]
+        outline = niche_outlines(self._niche_areas)
+        if outline is not None:
+            niche = colour("info").getRgb()[:3]
+            lines.append(hull_render.Polyline(outline, (0, 0, 0), 4))  # dark rim: visible on a blue (seen) hull
+            lines.append(hull_render.Polyline(outline, niche, 2))
+            for i, a in enumerate(self._niche_areas):
+                face = np.asarray(a.corners_h()[:4]).mean(axis=0)  # the outer face: on the hull, not inside it
+                markers.append(hull_render.Marker(NICHE_MARKER_BASE_ID - i, tuple(float(v) for v in face), niche, 4,
+                                                  pickable=False, label=a.name, hide_behind_m=NICHE_LABEL_HIDE_M))
         if self._vehicle is not None:
             p, heading = self._vehicle
             a = math.radians(heading)
@@ -255,7 +312,8 @@ class QtHullView(QWidget):
                               self._overlays(), self.camera, size, bg, on_done=self._rendered,
                               on_error=self._render_failed)
 
-    def _rendered(self, r) -> None:
+    def _rendered(self, out) -> None:
+        r, self._shown = out
         self._task = None
         self.renders += 1
         self.canvas.show_rendered(r)
@@ -278,6 +336,36 @@ class QtHullView(QWidget):
         if self.camera is not None:
             self.camera = self.camera.zoomed(factor)
             self._request_render()
+
+    def _place_mode(self, on: bool) -> None:
+        self.canvas.setCursor(Qt.CrossCursor if on else Qt.ArrowCursor)
+        if on:
+            self.message.setText(PLACE_PROMPT)
+        elif self.message.text() in (PLACE_PROMPT, BESIDE_HULL):
+            self.message.setText("")
+
+    def _clicked(self, x: float, y: float) -> None:
+        if not self.place_button.isChecked() or self._shown is None:
+            return
+        i = self.canvas.rendered.surface_point(x, y, SURFACE_PICK_PX)
+        if i is None:
+            self.message.setText(BESIDE_HULL)
+            return
+        points, normals = self._shown
+        i = self._sample_under(i, x, y, points, normals)
+        self.place_button.setChecked(False)
+        self.hull_point_picked.emit(tuple(float(v) for v in points[i]), tuple(float(v) for v in normals[i]))
+
+    def _sample_under(self, i: int, x: float, y: float, points, normals) -> int:
+        """Of the drawn sample i and its neighbours facing the camera, the one whose own
+        position projects nearest the click: a splat also covers its neighbours' centres."""
+        r = self.canvas.rendered
+        near = np.flatnonzero(np.sum((points - points[i]) ** 2, axis=1) <= (2 * self._spacing_m) ** 2)
+        _, _, _, forward = r.camera.basis()
+        near = near[(normals[near] @ forward.astype(np.float32) < 0) | (near == i)]
+        h, w, _ = r.image.shape
+        u, v, _ = hull_render.project(r.camera, points[near], w, h)
+        return int(near[np.nanargmin((u - x) ** 2 + (v - y) ** 2)])
 
     def _double_clicked(self, x: float, y: float) -> None:
         fid = self.canvas.rendered.pick(x, y, PICK_PX)

@@ -1,7 +1,9 @@
 """QtNicheEditor: the niche areas of the hull as an editable table (name, kind, side, box
 centre and size in the hull frame H, metres). Apply validates every row with
 hull.niche.NicheArea's own rules and reports the first problem inline, naming the row and
-the field; only a valid set is kept and announced (areas_changed)."""
+the field; only a valid set is kept and announced (areas_changed). add_area_at() adds a
+row at a point picked on the hull (the 3D view's "Place niche area"), to be checked and
+applied like any other edit."""
 from __future__ import annotations
 
 import numpy as np
@@ -21,6 +23,7 @@ TABLE_MIN_HEIGHT_PX = 220
 SIDE_NORMALS = {"port": (0.0, 1.0, 0.0), "starboard": (0.0, -1.0, 0.0), "bottom": (0.0, 0.0, -1.0),
                 "centreline": (0.0, 1.0, 0.0)}
 _NORMAL_ROLE = Qt.UserRole + 1
+BOTTOM_NORMAL_Z = 0.7  # a picked normal pointing down more steeply than this is on the bottom (~45 deg)
 
 
 def area_from_fields(row: int, name: str, kind: str, side: str, numbers: list[str], normal_h=None) -> NicheArea:
@@ -94,14 +97,36 @@ class QtNicheEditor(QWidget):
     # ---- editing ----------------------------------------------------------------------
     @Slot()
     def add_area(self) -> None:
-        names = {self._text(r, 0) for r in range(self.table.rowCount())}
-        n = self.table.rowCount() + 1
-        while f"niche {n}" in names:
-            n += 1
         self.table.blockSignals(True)
-        self._append_row(f"niche {n}", NicheKind.SEA_CHEST.value, "port", [0.0, 0.0, 0.0, 1.0, 1.0, 0.0], None)
+        self._append_row(self._free_name(), NicheKind.SEA_CHEST.value, "port", [0.0, 0.0, 0.0, 1.0, 1.0, 0.0], None)
         self.table.blockSignals(False)
         self._say("new area added: set its box, then Apply", "info")
+
+    def add_area_at(self, center_h, normal_h, kind: str = NicheKind.SEA_CHEST.value,
+                    size_m=(1.0, 1.0, 0.6)) -> int:
+        """A new row centred at center_h on the hull with its outward normal_h (H, m),
+        size_m = (width, height, depth); selected for editing, kept only once applied.
+        Returns the row. The side follows the normal: bottom when it points down."""
+        n = np.asarray(normal_h, float).reshape(3)
+        side = "bottom" if n[2] < -BOTTOM_NORMAL_Z else ("port" if n[1] >= 0 else "starboard")
+        kind = NicheKind(kind).value  # an unknown kind is the caller's bug, not the user's
+        self.table.blockSignals(True)
+        self._append_row(self._free_name(), kind, side, [*np.asarray(center_h, float).reshape(3), *size_m],
+                         tuple(float(x) for x in n))
+        self.table.blockSignals(False)
+        r = self.table.rowCount() - 1
+        self.table.selectRow(r)
+        self.table.scrollToItem(self.table.item(r, 0))
+        self.table.setFocus()
+        try:
+            area_from_fields(r, self._text(r, 0), kind, side, [self._text(r, c) for c in range(3, 9)],
+                             self.table.item(r, 0).data(_NORMAL_ROLE))
+        except ValueError as exc:
+            self._say(f"{exc}: fix it, then Apply", "alarm")
+            return r
+        self._say(f"{self._text(r, 0)} placed on the hull at x {self._text(r, 3)} m, y {self._text(r, 4)} m, "
+                  f"z {self._text(r, 5)} m: check its kind and box, then Apply", "info")
+        return r
 
     @Slot()
     def remove_selected(self) -> None:
@@ -137,6 +162,13 @@ class QtNicheEditor(QWidget):
         return tuple(out)
 
     # ---- helpers ----------------------------------------------------------------------
+    def _free_name(self) -> str:
+        names = {self._text(r, 0) for r in range(self.table.rowCount())}
+        n = self.table.rowCount() + 1
+        while f"niche {n}" in names:
+            n += 1
+        return f"niche {n}"
+
     def _append_row(self, name, kind, side, numbers, normal) -> None:
         r = self.table.rowCount()
         self.table.insertRow(r)

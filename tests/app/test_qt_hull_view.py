@@ -393,3 +393,80 @@ def test_the_dtc_hull_renders_fast():
     print(f"\nDTC, {len(s)} samples at 900x600: " + ", ".join(f"{k} {v:.0f} ms" for k, v in times.items()))
     assert np.mean(np.any(r.image != 255, axis=2)) > 0.2
     assert max(times.values()) < 1000  # loose: the figure is what the print reports
+
+
+def _workboat_samples():
+    from hull.model import HullModel
+    from hull.parametric import HullDimensions
+    from hull.surface_samples import sample_surface
+
+    dims = HullDimensions(LENGTH_M, 7.0, 2.4, 3.6, 0.55)
+    return sample_surface(HullModel.parametric_hull(dims).wetted(dims.draft_m).mesh)
+
+
+def test_surface_point_is_the_sample_the_z_buffer_drew_there():
+    """Every sample gets its own colour (its index in 24 bits, no shading): wherever the
+    image shows a sample, the index image names that same sample, whole hull and close up
+    (where the renderer draws blocks of pixels)."""
+    s = _workboat_samples()
+    n = len(s)
+    ids = np.arange(n)
+    rgb = np.stack([ids >> 16, (ids >> 8) & 255, ids & 255], axis=1).astype(np.uint8)
+    bg = (255, 255, 255)  # 0xffffff is no sample's index: there are < 2^24
+    scene = Scene(s.points_h.astype(np.float32), rgb, None, 0.08)
+    cam = OrbitCamera.framing(s.points_h)
+    for c in (cam, cam.zoomed(0.15)):
+        r = render(scene, c, 900, 600, bg)
+        h, w, _ = r.image.shape
+        index = r.index_at(np.arange(h), np.arange(w))
+        shown = (r.image[..., 0].astype(np.int64) << 16) | (r.image[..., 1].astype(np.int64) << 8) | r.image[..., 2]
+        drawn = index >= 0
+        assert 0.1 < drawn.mean() < 0.95, c
+        assert np.array_equal(np.where(drawn, shown, 0xFFFFFF), np.where(drawn, index, 0xFFFFFF))
+        assert np.all(r.image[~drawn] == bg)
+        print(f"\nindex cell {r.index_cell_px} px, {drawn.mean():.0%} of the image is hull")
+    assert r.index_cell_px > 1  # the close-up did draw blocks
+    # a known sample facing the camera, projected: the click there lands on it or a neighbour
+    _, _, _, forward = cam.basis()
+    u, v, _ = hull_render.project(cam, s.points_h, 900, 600)
+    r = render(scene, cam, 900, 600, bg)
+    # facing the camera and drawn somewhere (not hidden behind the keel or the skeg)
+    drawn_ids = np.unique(r.index_at(np.arange(600), np.arange(900)))
+    front = np.flatnonzero((s.normals_h @ forward < -0.8) & (u > 10) & (u < 890) & (v > 10) & (v < 590)
+                           & np.isin(np.arange(n), drawn_ids))
+    assert len(front) > 500
+    tested = front[:: max(len(front) // 300, 1)]
+    hits = np.array([r.surface_point(u[i], v[i]) for i in tested])
+    assert all(h is not None for h in hits)
+    dist = np.linalg.norm(s.points_h[hits.astype(int)] - s.points_h[tested], axis=1)
+    print(f"{np.mean(hits == tested):.0%} the very sample, the rest within {dist.max():.3f} m")
+    assert dist.max() < 2 * 0.08 and np.mean(hits == tested) > 0.2
+
+
+def test_surface_point_beside_the_hull_is_none_and_snaps_within_max_px():
+    r = render(_one([[0.0, 1.0, 0.5]], [[255, 0, 0]]), CAM, 900, 600, (0, 0, 0))
+    (y, x), = np.argwhere(np.all(r.image == [255, 0, 0], axis=2))
+    assert r.surface_point(x + 0.5, y + 0.5) == 0
+    assert r.surface_point(x + 3.5, y + 0.5, max_px=4) == 0
+    assert r.surface_point(x + 6.5, y + 0.5, max_px=4) is None
+    assert r.surface_point(5, 5) is None and r.surface_point(-100, 5000) is None
+    empty = render(_one(np.empty((0, 3)), np.empty((0, 3))), CAM, 90, 60)
+    assert empty.surface_point(45, 30) is None and empty.index_at([0], [0]).tolist() == [[-1]]
+
+
+def test_a_hidden_wide_line_is_faded_once_and_nan_breaks_a_line():
+    # a wall of samples at x = 0 facing the eye at (10, 0, 0); a line behind it (x = -1) and one in front
+    g = np.linspace(-2, 2, 81, dtype=np.float32)
+    yy, zz = np.meshgrid(g, g)
+    wall = np.stack([np.zeros(yy.size, np.float32), yy.ravel(), zz.ravel()], axis=1)
+    grey = np.full((len(wall), 3), 100, np.uint8)
+    behind = np.array([[-1.0, -1.0, 0.5], [-1.0, 1.0, 0.5]], np.float32)
+    broken = np.array([[1.0, -1.0, -0.5], [1.0, -0.2, -0.5], [np.nan] * 3, [1.0, 0.2, -0.5], [1.0, 1.0, -0.5]],
+                      np.float32)
+    lines = (hull_render.Polyline(behind, (0, 0, 255), 4), hull_render.Polyline(broken, (255, 0, 0), 2))
+    r = render(Scene(wall, grey, None, 0.05, lines), CAM, 300, 300, (255, 255, 255))
+    u, v, _ = hull_render.project(CAM, [[-1.0, 0.0, 0.5], [1.0, 0.0, -0.5], [1.0, -0.6, -0.5]], 300, 300)
+    faded = np.round(np.array([100, 100, 100]) * 0.65 + np.array([0, 0, 255]) * 0.35)
+    assert np.abs(r.image[int(v[0]), int(u[0])].astype(int) - faded).max() <= 1  # not blended 25 times over
+    assert np.all(r.image[int(v[1]), int(u[1])] == 100)  # the NaN row leaves a gap
+    assert np.all(r.image[int(v[2]), int(u[2])] == [255, 0, 0])
