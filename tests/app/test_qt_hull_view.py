@@ -30,29 +30,16 @@ pytestmark = pytest.mark.timeout(600)
 @pytest.fixture(scope="module")
 def flown():
     """(model, placement, plan result, planner, StationMap with its worker running)."""
-    from hull.model import HullModel
-    from hull.parametric import HullDimensions
-    from mission_plans.plan_model import CameraSensor, SensorSetup
-    from mission_plans.planner import SweepPlanner, SweepSettings
     from resources import resource_path
-    from sim.embedded_world import berth_beside_start
-    from sim.scenario import generate_scenario
-    from sim.world import World
     from vision.classes import CLASSES
     from vision.detect import OnnxDetector
     from vision.detect.pipeline import DetectionPipeline
 
-    from app.simulated_sweep import fly_sweep
+    from app.simulated_sweep import fly_sweep, workboat
     from app.station_map import StationMap
 
-    dims = HullDimensions(LENGTH_M, 7.0, 2.4, 3.6, 0.55)
-    model = HullModel.parametric_hull(dims)
-    placement = berth_beside_start(model, dims.draft_m)
-    scenario = generate_scenario(model, placement, seed=1, water="clear", containers=4, anomalies=1, distractors=4)
-    world = World.from_scenario(scenario, model)
-    sensors = SensorSetup(camera=CameraSensor(80.0, 60.0, 640, 480, 4.0))
-    planner = SweepPlanner(model.mesh, placement, sensors, SweepSettings(standoff_m=1.8),
-                           niche_areas=model.niche_areas, queries=model.queries)
+    boat = workboat(LENGTH_M, seed=1, containers=4)
+    model, placement, world, sensors, planner = boat.model, boat.placement, boat.world, boat.sensors, boat.planner
     result = planner.plan()
     station_map = StationMap(model, placement, sensors=sensors)
     detector = OnnxDetector(resource_path("models", "camera.onnx"), expected_classes=CLASSES, threads=1)
