@@ -272,7 +272,8 @@ class QtPlanner(QWidget):
 
     @Slot(float, str)
     def _progress(self, fraction: float, text: str) -> None:
-        if self.sender() is self._task:
+        # a progress call queued before a cancel can arrive after it, with no sender: ignore it
+        if self._task is not None and self.sender() is self._task:
             self.progress.setValue(int(max(0.0, min(1.0, fraction)) * PROGRESS_STEPS))
             if text:
                 self._say(text, "info")
