@@ -16,6 +16,23 @@ from resources import resource_path
 log = logging.getLogger(__name__)
 
 SOUND_FILE = resource_path("sounds", "alarm.wav")
+
+
+def audio_server_present() -> bool:
+    """Whether Linux has a sound server to play through. Without one, Qt Multimedia's
+    probing blocks the GUI thread while its audio thread logs a warning, which deadlocks
+    when a Python Qt message handler (pytest-qt's) needs the GIL the GUI thread holds;
+    and there is nothing to play on anyway. Other systems always have their audio API."""
+    import os
+    import sys
+    from pathlib import Path
+
+    if not sys.platform.startswith("linux"):
+        return True
+    if os.environ.get("PULSE_SERVER"):
+        return True
+    runtime = Path(os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}")
+    return (runtime / "pulse" / "native").exists() or (runtime / "pipewire-0").exists()
 ALERT_REPEAT_MS = 2500  # the 0.6 s tone, then a pause, until acknowledged
 
 
@@ -58,6 +75,11 @@ class AlarmSound(QObject):
             QApplication.beep()
 
     def _choose_output(self) -> None:
+        if not audio_server_present():
+            self.reason = "no sound server (PulseAudio/PipeWire) is running"
+            self.mode = "beep"
+            log.info("alarm sound: %s; using the system beep", self.reason)
+            return
         try:
             from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
 
