@@ -256,7 +256,7 @@ class MainWindow(QMainWindow):
             self.expansion.set_station_map(station_map)
             self.hull_view.set_niche_areas(self.planner.niches.areas())
             self.log_line.emit(f"hull map now on {model.name}")
-        self._tasks.append(run_task("map the new hull", remap, parent=self, on_done=mapped,
+        self._keep(run_task("map the new hull", remap, parent=self, on_done=mapped,
                                     on_error=self._command_failed))
 
     def _start_gamepad(self, vehicle) -> None:
@@ -295,7 +295,7 @@ class MainWindow(QMainWindow):
         def started_again(_):
             self.station = Station(dataclasses.replace(old.config, connect_url=url))
             self.start_station()
-        self._tasks.append(run_task("stop the station", old.close, parent=self, on_done=started_again,
+        self._keep(run_task("stop the station", old.close, parent=self, on_done=started_again,
                                     on_error=lambda m: (self._command_failed(m), started_again(None))))
 
     def _detach(self) -> None:
@@ -434,9 +434,19 @@ class MainWindow(QMainWindow):
         elif name == "toggle_recording":
             self.log_line.emit("recording: mission records come with issue 8; nothing to start or stop yet")
         elif name in VEHICLE_ACTIONS and self.station.vehicle is not None:
-            self._tasks.append(run_task(name, run_vehicle_action, self.station.vehicle, name,
+            self._keep(run_task(name, run_vehicle_action, self.station.vehicle, name,
                                         executor=self.station.vehicle, parent=self,
                                         on_error=self._command_failed))
+
+    def _keep(self, task) -> None:
+        """Hold a running task until it reports (a long mission starts many)."""
+        self._tasks.append(task)
+
+        def drop(*_):
+            if task in self._tasks:
+                self._tasks.remove(task)
+        task.finished.connect(drop)
+        task.failed.connect(drop)
 
     def _command_failed(self, message: str) -> None:
         self.statusBar().showMessage(message, 10_000)
@@ -488,7 +498,7 @@ class MainWindow(QMainWindow):
                 f"{target.down_m:.1f} m deep, heading {target.yaw_deg:.0f}")
             return fly_to(st.vehicle, target)
 
-        self._tasks.append(run_task(f"fly to finding {finding_id}", go, executor=st.vehicle, parent=self,
+        self._keep(run_task(f"fly to finding {finding_id}", go, executor=st.vehicle, parent=self,
                                     on_error=self._command_failed,
                                     on_done=lambda left: log(f"at finding {finding_id} ({left:.1f} m from the target)")))
 
