@@ -168,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="simulate a vehicle without DVL: AUTO/GUIDED/POSHOLD are refused")
     p.add_argument("--duration", type=_positive, metavar="S", help="stop after S seconds")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    # the station's own embedded world (app/world_child.py): ports announced on stdout, ends with stdin
+    p.add_argument("--station-child", action="store_true", help=argparse.SUPPRESS)
 
     p = sub.add_parser("connect", help="headless station: discover a vehicle and print telemetry",
                        description="Connects, discovers the vehicle, prints one telemetry line per second. "

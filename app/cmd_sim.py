@@ -49,4 +49,8 @@ def run_sim_command(args) -> int:
     config = dataclasses.replace(SimConfig(), position_estimate=not args.no_position, udp_enabled=udp is not None)
     if seabed_m is not None:
         config = dataclasses.replace(config, seabed_depth_m=seabed_m)
+    if getattr(args, "station_child", False):
+        from .world_child import serve_station
+
+        return serve_station(config, setup, sensors)
     return run_sim(udp=udp, tcp=tcp, duration_s=args.duration, config=config, setup=setup, sensors=sensors)

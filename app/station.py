@@ -2,10 +2,14 @@
 down in order. No Qt: the headless station and the GUI both build on it.
 
 On the embedded world it starts the ship at the berth with its planted objects, the
-simulated ArduSub vehicle on a loopback TCP port, and the vehicle's camera (H.264/RTP)
-and Oculus multibeam streams; then, as for a real vehicle, the station's own video and
-sonar readers, live detection with the shipped models and the hull map. On a real
-vehicle it listens for the camera's RTP stream and maps once a hull is known.
+simulated ArduSub vehicle on a loopback TCP port, and the vehicle's camera (H.264/RTP),
+Oculus multibeam and Ping360 streams; then, as for a real vehicle, the station's own video
+and sonar readers, live detection with the shipped models and the hull map. By default
+the world runs in a child process (app/world_process.py), a separate machine as a real
+vehicle is, so its renderers never take the window's GIL; the station builds the same
+ship (same seed) for its map. world_process=False keeps it in this process (tests that
+reach into the simulator). On a real vehicle it listens for the camera's RTP stream and
+maps once a hull is known.
 
 Threads (DESIGN.md): the link's, the video and sonar readers', one detector per sensor,
 the hull map's and the pose feeder's. start() blocks for seconds (it builds the world),
@@ -36,6 +40,7 @@ class StationConfig:
     sonar_model: Path | None = None
     detect: bool = True
     tlog_path: Path | None = None
+    world_process: bool = True  # the embedded world in a child process; False: in this one
 
 
 def _resource_model(name: str) -> Path:
@@ -48,7 +53,8 @@ class Station:
     def __init__(self, config: StationConfig | None = None, *, log=None):
         self.config = config or StationConfig()
         self._log = log or (lambda text: print(text, file=sys.stderr, flush=True))
-        self.sim = self.streams = None
+        self.sim = self.streams = None  # the embedded world in this process (world_process=False)
+        self.world_proc = None  # app.world_process.WorldProcess: the embedded world in a child process
         self.world: dict = {}  # model, placement, world (sim.embedded_world.EmbeddedWorld) when embedded
         self.monitor = None  # app.station_sensors.SensorMonitor
         self.station_map = None  # app.station_map.StationMap once a hull is known
@@ -105,6 +111,9 @@ class Station:
         # the station listens first (a free UDP port), then the vehicle's camera streams to it
         self.monitor = SensorMonitor(video_url="udp://127.0.0.1:0")
         self.monitor.alarm_listeners = self.alarm_listeners
+        if self.config.world_process:
+            self._start_world_process(progress)
+            return
         try:
             setup, start_sensors, seabed_m = prepare_world(
                 sensors=True, video=("127.0.0.1", self.monitor.video_port), oculus_port=0, ping360_port=0,
@@ -128,6 +137,32 @@ class Station:
         self._log(f"embedded world: simulated ArduSub vehicle on {self.vehicle_url}")
         for line in self.streams.describe():
             self._log("  " + line)
+        progress(0.6, "building the hull map")
+        self.set_hull(self.world["model"], self.world["placement"])
+        self._start_detection(progress)
+
+    def _start_world_process(self, progress) -> None:
+        from sim.cli import prepare_world
+        from sim.embedded_world import WorldSetupError
+        from vision.sonar.oculus_client import OculusClient
+
+        from .world_process import WorldProcess
+
+        # the child builds its world while this process builds the same one for the map
+        self.world_proc = WorldProcess(("127.0.0.1", self.monitor.video_port), log=self._log,
+                                       on_exit=self._log).spawn()
+        try:
+            prepare_world(sensors=True, video=None, oculus_port=None, ping360_port=None,
+                          world_out=self.world, out=_LogWriter(lambda text: None))
+        except WorldSetupError as exc:
+            raise UserError(str(exc)) from None
+        progress(0.4, "starting the simulated vehicle and its sensors (a child process)")
+        ports = self.world_proc.wait_ready()
+        self.monitor.oculus = OculusClient("127.0.0.1", ports["oculus"], range_m=SONAR_RANGE_M).start()
+        if ports.get("ping360") is not None:
+            self._start_ping360("127.0.0.1", ports["ping360"])
+        self.vehicle_url = f"tcp:127.0.0.1:{ports['tcp']}"
+        self._log(f"embedded world: simulated ArduSub vehicle on {self.vehicle_url} (process {ports['pid']})")
         progress(0.6, "building the hull map")
         self.set_hull(self.world["model"], self.world["placement"])
         self._start_detection(progress)
@@ -200,6 +235,8 @@ class Station:
             self.streams.stop()
         if self.sim is not None:
             self.sim.stop()
+        if self.world_proc is not None:
+            self.world_proc.close()
 
 
 class _LogWriter:

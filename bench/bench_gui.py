@@ -3,11 +3,13 @@
 frame rate.
 
     python bench/bench_gui.py [--seconds S] [--idle-seconds I] [--minutes M] [--xcb]
-                              [--sample-ms K] [--hide DOCK ...] [--out FILE]
+                              [--sample-ms K] [--hide DOCK ...] [--world-in-process]
+                              [--out FILE]
 
-One process, the real window: app.main_window.MainWindow(Station(StationConfig()),
-QSettings(temporary ini)), 1600x1000, shown, as tests/app/test_main_window.py starts it;
-QT_QPA_PLATFORM=offscreen unless --xcb is given and DISPLAY is set.
+The real window: app.main_window.MainWindow(Station(StationConfig()), QSettings(temporary
+ini)), 1600x1000, shown, as tests/app/test_main_window.py starts it; the embedded world in
+its own child process as `hullwatch` runs it (--world-in-process: in the window's process,
+for comparison); QT_QPA_PLATFORM=offscreen unless --xcb is given and DISPLAY is set.
 
   1. idle baseline (--idle-seconds, default 10): the window shown, the station NOT started
      (an idle event loop with the panels' own timers only);
@@ -56,7 +58,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import subprocess
 import os
 import sys
 import tempfile
@@ -131,7 +132,7 @@ class StackSampler(threading.Thread):
         self.ring: collections.deque = collections.deque(maxlen=int(30.0 / period_s))
         self.counts: collections.Counter = collections.Counter()
         self.counting = False
-        self._stop = threading.Event()
+        self._halt = threading.Event()  # not _stop: threading.Thread has a _stop method
         self._fd = os.memfd_create("bench-gui-stacks")
 
     def _gui_stack(self) -> list[tuple[str, int, str]]:
@@ -168,7 +169,7 @@ class StackSampler(threading.Thread):
         return outer if inner.rsplit(":", 1)[0] == outer else f"{outer} > {inner}"
 
     def run(self) -> None:
-        while not self._stop.wait(self.period_s):
+        while not self._halt.wait(self.period_s):
             key = self.key(self._gui_stack())
             self.ring.append((time.monotonic(), key))
             if self.counting:
@@ -179,7 +180,7 @@ class StackSampler(threading.Thread):
         return collections.Counter(k for t, k in list(self.ring) if t0 <= t <= t1)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
 
 
 class Probe:
@@ -328,39 +329,12 @@ def wait_until(pred, timeout_s: float, poll_s: float = 0.1) -> bool:
 SIM_CAMERA_FPS = 10.0  # sim.camera_stream's default rate
 
 
-def _free_port(kind: int) -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _vehicle_process():
-    """`hullwatch sim` in a child process at nice 15 and the StationConfig that connects
-    to it as to a real vehicle."""
-    import socket
-
-    from app.station import StationConfig
-
-    tcp, oculus = _free_port(socket.SOCK_STREAM), _free_port(socket.SOCK_STREAM)
-    video, ping360 = _free_port(socket.SOCK_DGRAM), _free_port(socket.SOCK_DGRAM)
-    cmd = [sys.executable, "-m", "app.cli", "sim", "--udp", "none", "--tcp", str(tcp), "--video",
-           f"127.0.0.1:{video}", "--oculus-port", str(oculus), "--ping360-port", str(ping360)]
-    proc = subprocess.Popen(cmd, cwd=str(REPO), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            preexec_fn=lambda: os.nice(15))
-    deadline = time.monotonic() + 60.0
-    while time.monotonic() < deadline:  # ready once its MAVLink port accepts
-        try:
-            socket.create_connection(("127.0.0.1", tcp), timeout=0.5).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError("hullwatch sim ended before it listened") from None
-            time.sleep(0.5)
-    config = StationConfig(connect_url=f"tcp:127.0.0.1:{tcp}", video_url=f"udp://127.0.0.1:{video}",
-                           oculus=("127.0.0.1", oculus), ping360=("127.0.0.1", ping360))
-    return proc, config
+def _frames_sent(station) -> int | None:
+    """Frames the embedded camera has sent: from the child process, or the in-process stream."""
+    if station.world_proc is not None:
+        stats = station.world_proc.stats()
+        return None if stats is None else stats["camera_frames_sent"]
+    return station.streams.camera.frames_sent if station.streams and station.streams.camera else None
 
 
 def main() -> int:
@@ -373,10 +347,9 @@ def main() -> int:
     ap.add_argument("--hide", nargs="*", default=[], metavar="DOCK",
                     help="diagnosis: hide these docks (e.g. hull3d sonar) to see what they cost")
     ap.add_argument("--out", type=Path, default=None)
-    ap.add_argument("--vehicle-process", action="store_true",
-                    help="the simulated vehicle and its sensors in their own process (`hullwatch sim`, at nice "
-                         "15: it stands in for the vehicle's own computer), the window connected to it as to a "
-                         "real vehicle (MAVLink on TCP, RTP video, Oculus, Ping360) and mapping onto the same ship")
+    ap.add_argument("--world-in-process", action="store_true",
+                    help="the embedded world in the window's process (StationConfig(world_process=False)), "
+                         "for comparison; default: its own child process, as `hullwatch` runs it")
     args = ap.parse_args()
     live_s = args.minutes * 60.0 if args.minutes else args.seconds
     rss_every_s = 60.0 if args.minutes else 10.0
@@ -396,11 +369,7 @@ def main() -> int:
     sampler = StackSampler(threading.get_ident(), args.sample_ms / 1000.0) if args.sample_ms > 0 else None
     probe = Probe(sampler)
     tmp = tempfile.TemporaryDirectory(prefix="bench-gui-")
-    vehicle_proc = None
-    if args.vehicle_process:
-        vehicle_proc, config = _vehicle_process()
-    else:
-        config = StationConfig()
+    config = StationConfig(world_process=not args.world_in_process)
     station = Station(config, log=lambda text: None)
     window = MainWindow(station, QSettings(str(Path(tmp.name) / "hullwatch.ini"), QSettings.IniFormat))
     window.resize(1600, 1000)
@@ -435,16 +404,6 @@ def main() -> int:
         print(f"the station did not come up within {START_TIMEOUT_S:.0f} s: {window.statusBar().currentMessage()}",
               file=sys.stderr)
         return 1
-    if vehicle_proc is not None:  # the same ship the sim serves, for the map and the mission's target
-        from sim.embedded_world import DEFAULT_SEED, build_world
-
-        ew = build_world(seed=DEFAULT_SEED)
-        station.world = {"world": ew, "model": ew.model, "placement": ew.scenario.placement}
-        window._hull_loaded(ew.model, ew.scenario.placement)
-        if not wait_until(lambda: station.station_map is not None and window.hull_view._placement is not None,
-                          START_TIMEOUT_S):
-            print("the hull map did not start", file=sys.stderr)
-            return 1
     mem["station_started"] = rss_mb()
     signals = collections.Counter()
     for name in ("state_changed", "detection_ready", "sonar_ready", "map_changed", "alarm_raised"):
@@ -461,8 +420,7 @@ def main() -> int:
     task = run_task("demo mission", demo_mission, station, log, executor=station.vehicle, parent=window,
                     on_error=errors.append)
     mon = station.monitor
-    cam = station.streams.camera if station.streams is not None else None  # in the other process otherwise
-    v0, sent0, sig0 = mon.video.stats(), cam.frames_sent if cam else 0, dict(signals)
+    v0, sent0, sig0 = mon.video.stats(), _frames_sent(station), dict(signals)
     if sampler is not None:
         sampler.counts.clear()
         sampler.counting = True
@@ -476,7 +434,7 @@ def main() -> int:
     rss_timer.stop()
     live_out = live.finish()
     live_out["gui_profile_pct"] = _profile(sampler)
-    v1, sent1 = mon.video.stats(), cam.frames_sent if cam else 0
+    v1, sent1 = mon.video.stats(), _frames_sent(station)
     wall = live_out["wall_s"]
     shown_from = live_out.pop("_shown_from")
     shown_t = probe.shown_t[shown_from:]
@@ -484,8 +442,8 @@ def main() -> int:
     state = station.vehicle.state
     mem["end"] = rss_mb()
     video = {
-        "source_fps": cam.fps if cam else SIM_CAMERA_FPS,
-        "sent_per_s": (sent1 - sent0) / wall if cam else None,
+        "source_fps": SIM_CAMERA_FPS,
+        "sent_per_s": (sent1 - sent0) / wall if None not in (sent0, sent1) else None,
         "decoded_per_s": (v1.frames_decoded - v0.frames_decoded) / wall,
         "shown_per_s": len(shown_t) / wall,
         "dropped_in_source_slot": v1.frames_dropped - v0.frames_dropped,
@@ -520,13 +478,7 @@ def main() -> int:
                    "lateness_met": li["p95"] is not None and li["p95"] < GOAL_P95_MS,
                    "shown_over_decoded": video["shown_over_decoded"],
                    "video_met": video["shown_over_decoded"] is not None and video["shown_over_decoded"] > 0.95}
-    out["vehicle_process"] = bool(vehicle_proc)
-    if vehicle_proc is not None:
-        vehicle_proc.terminate()
-        try:
-            vehicle_proc.wait(10)
-        except subprocess.TimeoutExpired:
-            vehicle_proc.kill()
+    out["world_process"] = not args.world_in_process
     _print(out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(out, indent=1))

@@ -137,14 +137,15 @@ def test_a_planted_container_raises_an_alarm_the_pilot_acknowledges_with_the_gam
 
 @pytest.mark.timeout(300)
 def test_link_loss_is_shown_at_once_and_recovers_by_itself(qtbot, window):
-    sim = window.station.sim
+    world = window.station.world_proc  # the embedded world runs in its own process, as a vehicle would
+    assert world is not None and world.running
     banner = window.instruments.link_banner
-    sim.faults.link_down = True
+    world.set_fault("link_down", True)
     t0 = time.monotonic()
     qtbot.waitUntil(lambda: window.link_label.text().startswith("LINK LOST") and banner.isVisible(), timeout=10_000)
     lost_after_s = time.monotonic() - t0
     assert lost_after_s < 5.0
-    sim.faults.link_down = False
+    world.set_fault("link_down", False)
     qtbot.waitUntil(lambda: window.link_label.text().startswith(("link restored", "link ok")), timeout=20_000)
     qtbot.waitUntil(lambda: not banner.isVisible(), timeout=10_000)
 
