@@ -329,6 +329,20 @@ def wait_until(pred, timeout_s: float, poll_s: float = 0.1) -> bool:
 SIM_CAMERA_FPS = 10.0  # sim.camera_stream's default rate
 
 
+def _growth_sites(before, after, span_s: float, top: int = 15) -> list[dict]:
+    """The allocation sites (innermost project frame) whose live memory grew most."""
+    stats = after.compare_to(before, "traceback")
+    rows = []
+    for st in stats[:200]:
+        frames = [f for f in st.traceback if str(REPO) in f.filename and ".venv" not in f.filename]
+        where = " < ".join(f"{Path(f.filename).relative_to(REPO)}:{f.lineno}" for f in frames[-3:][::-1]) or \
+            f"{st.traceback[-1].filename}:{st.traceback[-1].lineno}"
+        rows.append({"site": where, "grew_mb": st.size_diff / 1e6, "mb_per_10min": st.size_diff / 1e6 * 600 / span_s,
+                     "blocks_grew": st.count_diff})
+    rows.sort(key=lambda r: -r["grew_mb"])
+    return rows[:top]
+
+
 def _frames_sent(station) -> int | None:
     """Frames the embedded camera has sent: from the child process, or the in-process stream."""
     if station.world_proc is not None:
@@ -347,6 +361,9 @@ def main() -> int:
     ap.add_argument("--hide", nargs="*", default=[], metavar="DOCK",
                     help="diagnosis: hide these docks (e.g. hull3d sonar) to see what they cost")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--tracemalloc", action="store_true",
+                    help="(diagnosis) where Python memory grows: tracemalloc snapshots after a third of the "
+                         "live phase and at its end, the top growth sites printed")
     ap.add_argument("--world-in-process", action="store_true",
                     help="the embedded world in the window's process (StationConfig(world_process=False)), "
                          "for comparison; default: its own child process, as `hullwatch` runs it")
@@ -430,7 +447,16 @@ def main() -> int:
     rss_timer = QTimer()
     rss_timer.timeout.connect(lambda: rss_samples.append((round(time.monotonic() - t_live, 1), rss_mb()["rss_mb"])))
     rss_timer.start(int(rss_every_s * 1000))
+    growth: list = []
+    if args.tracemalloc:
+        import tracemalloc
+
+        tracemalloc.start(8)
+        QTimer.singleShot(int(live_s * 1000 / 3), lambda: growth.append(tracemalloc.take_snapshot()))
     run_for(live_s)
+    if args.tracemalloc and growth:
+        growth = _growth_sites(growth[0], tracemalloc.take_snapshot(), live_s * 2 / 3)
+        tracemalloc.stop()
     rss_timer.stop()
     live_out = live.finish()
     live_out["gui_profile_pct"] = _profile(sampler)
@@ -479,6 +505,7 @@ def main() -> int:
                    "shown_over_decoded": video["shown_over_decoded"],
                    "video_met": video["shown_over_decoded"] is not None and video["shown_over_decoded"] > 0.95}
     out["world_process"] = not args.world_in_process
+    out["python_growth"] = growth if args.tracemalloc else None
     _print(out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(out, indent=1))
@@ -548,6 +575,11 @@ def _print(out: dict) -> None:
           f"{f(mem['station_started']['rss_mb'])}, end {f(mem['end']['rss_mb'])} (peak {f(mem['end']['hwm_mb'])}); "
           f"growth per 10 min {f(mem.get('growth_mb_per_10min'))}")
     print("  live samples (s, MB): " + ", ".join(f"{t:.0f} {r:.0f}" for t, r in mem["samples"]))
+    if out.get("python_growth"):
+        print("  Python memory growth by site (tracemalloc, last two thirds of the live phase):")
+        for row in out["python_growth"]:
+            print(f"    {row['grew_mb']:7.2f} MB ({row['mb_per_10min']:6.1f} MB/10 min, {row['blocks_grew']:+d} blocks)  "
+                  f"{row['site']}")
     print("\nGUI thread busy profile, live (% of samples):")
     for k, v in list(live["gui_profile_pct"].items())[:10]:
         print(f"  {v:5.1f}  {k}")
