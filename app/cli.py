@@ -339,6 +339,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-media", action="store_true", help="write detections.jsonl only")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
+    p = sub.add_parser("demo", help="a complete simulated inspection: plan, dive, detect, map, record, report",
+                       description="Runs a whole inspection on the embedded world without a window: plans the sweep "
+                                   "of the ship at the berth (niche areas first), opens a mission record, arms and "
+                                   "flies the plan in AUTO with live detection and mapping, closes and signs the "
+                                   "record, and prints a summary: coverage, findings with their position error "
+                                   "against the planted objects, frames processed and dropped, and the record's "
+                                   "path.")
+    p.add_argument("--headless", action="store_true", help="no window (the demo always runs headless for now)")
+    p.add_argument("--duration", type=float, default=600.0, metavar="S",
+                   help="stop the mission after S seconds (default 600; 0 flies the whole plan, about 95 min)")
+    p.add_argument("-o", "--output", metavar="DIR", help="where the plan and the record go (default ~/HullWatch/demo)")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    p = sub.add_parser("verify", help="check a mission record's integrity",
+                       description="Checks the record's signed manifest, every file's SHA-256, the hash chain of "
+                                   "its events and the signed addenda (later reviews). Exit 0 when intact, 1 with "
+                                   "exactly which file or event was altered, added or removed.")
+    p.add_argument("record", metavar="RECORD")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
     p = sub.add_parser("replay", help="summarise a telemetry log (.tlog)",
                        description="Vehicle type, firmware, duration, modes, max depth, message counts, bad packets.")
     p.add_argument("file", metavar="FILE.tlog")
@@ -413,6 +434,14 @@ def _dispatch(args) -> int:
         from .cmd_detect import run_detect_command
 
         return run_detect_command(args)
+    if args.command == "demo":
+        from .cmd_demo import run_demo_command
+
+        return run_demo_command(args)
+    if args.command == "verify":
+        from .cmd_verify import run_verify_command
+
+        return run_verify_command(args)
     if args.command == "replay":
         from .cmd_replay import run_replay_command
 

@@ -41,6 +41,17 @@ class StationConfig:
     detect: bool = True
     tlog_path: Path | None = None
     world_process: bool = True  # the embedded world in a child process; False: in this one
+    records_dir: Path | None = None  # None: records_root() (HULLWATCH_RECORDS or ~/HullWatch/records)
+
+
+def records_root(config: StationConfig | None = None) -> Path:
+    """Where mission records go: the config's, else $HULLWATCH_RECORDS, else ~/HullWatch/records."""
+    import os
+
+    if config is not None and config.records_dir is not None:
+        return Path(config.records_dir)
+    env = os.environ.get("HULLWATCH_RECORDS")
+    return Path(env) if env else Path.home() / "HullWatch" / "records"
 
 
 def _resource_model(name: str) -> Path:
@@ -62,6 +73,7 @@ class Station:
         self.vehicle_url: str | None = None
         self.ping360 = None  # app.station_ping360.StationPing360 when a Ping360 answers
         self.alarm_listeners: list = []  # callables(Alarm), called on detector threads
+        self.recording = None  # app.station_recording.StationRecording while a record is open
         self._closed = threading.Event()
 
     def set_log(self, log) -> None:
@@ -216,6 +228,54 @@ class Station:
             self.station_map.start(self.vehicle)
         return self.vehicle
 
+    # ---- mission records ----------------------------------------------------------------
+    def recover_interrupted(self) -> list[str]:
+        """Close the records an earlier station left open (killed, power cut); one line each."""
+        from recording.errors import RecordError
+        from recording.recovery import find_interrupted, recover_record
+
+        lines = []
+        for folder in find_interrupted(records_root(self.config)):
+            try:
+                lines.append(recover_record(folder).describe())
+            except RecordError as exc:
+                lines.append(f"could not recover {folder.name}: {exc}")
+            self._log(lines[-1])
+        return lines
+
+    def start_recording(self, info, *, key=None):
+        """Open a mission record for this mission (recording.MissionInfo); RecordError names
+        what is wrong (bad vessel data, no space, unwritable folder)."""
+        from recording.mission_record import model_identity, software_identity
+        from recording.recorder import MissionRecorder
+
+        from .station_recording import StationRecording
+
+        if self.recording is not None:
+            raise UserError(f"already recording to {self.recording.folder}")
+        models = {"camera": model_identity(self.config.camera_model or _resource_model("camera.onnx")),
+                  "sonar": model_identity(self.config.sonar_model or _resource_model("sonar.onnx"))}
+        vehicle = {"url": self.vehicle_url, "embedded": self.embedded}
+        if self.vehicle is not None and self.vehicle.state.discovered:
+            from .station_recording import jsonable
+
+            vehicle["firmware"] = jsonable(self.vehicle.state.firmware)
+        recorder = MissionRecorder(records_root(self.config), info, software=software_identity(), models=models,
+                                   vehicle=vehicle, key=key)
+        self.recording = StationRecording(self, recorder).start()
+        self._log(f"recording to {self.recording.folder}")
+        return self.recording
+
+    def stop_recording(self) -> dict | None:
+        """Close and sign the open record; its summary, or None when none was open."""
+        rec, self.recording = self.recording, None
+        if rec is None:
+            return None
+        summary = rec.stop()
+        self._log(f"record closed: {summary.get('folder')} ({summary.get('files')} files, "
+                  f"{summary.get('bytes', 0) / 1e6:.1f} MB, manifest {str(summary.get('manifest_sha256'))[:16]}…)")
+        return summary
+
     # ---- stop -----------------------------------------------------------------------
     def close(self) -> None:
         """Sources -> detectors -> map (SensorMonitor.close keeps that order) -> vehicle ->
@@ -223,6 +283,11 @@ class Station:
         if self._closed.is_set():
             return
         self._closed.set()
+        if self.recording is not None:
+            try:
+                self.stop_recording()
+            except Exception as exc:  # noqa: BLE001 - the rest must still stop; the record is recovered later
+                self._log(f"the record could not be closed ({exc}); it will be recovered at the next start")
         if self.ping360 is not None:
             self.ping360.close()
         if self.monitor is not None:

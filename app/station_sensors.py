@@ -23,6 +23,7 @@ class SensorMonitor:
         self.sonar_pipeline = self.sonar_feeder = None
         self.alarm_log = []
         self.alarm_listeners: list = []  # callables(Alarm), called on the detector threads
+        self.result_listeners: list = []  # callables(source, DetectionResult), on the detector threads
         self._alarm_ids = itertools.count(1)  # one numbering for camera and sonar alarms
         self.map = None  # app.station_map.StationMap, when the hull is known
 
@@ -48,6 +49,7 @@ class SensorMonitor:
         def on_result(result) -> None:
             if self.map is not None:
                 self.map.detections(result, "camera")
+            self._tell_result("camera", result)
             for alarm in result.new_alarms:
                 line = (f"ALARM {alarm.alarm_id}: {alarm.class_name} {alarm.confidence:.2f} (track "
                         f"{alarm.track_id}, confirmed over {alarm.frames} frames)")
@@ -81,6 +83,7 @@ class SensorMonitor:
         def on_result(result) -> None:
             if self.map is not None:
                 self.map.detections(result, "sonar")
+            self._tell_result("sonar", result)
             if not result.new_alarms:
                 return
             polar = fan_detections_to_polar(result.detections, result.frame.meta)
@@ -114,6 +117,15 @@ class SensorMonitor:
         if self.map is not None:
             self.map.sonar_ping(ping)
         return ping
+
+    def _tell_result(self, source: str, result) -> None:
+        for listener in list(self.result_listeners):
+            try:
+                listener(source, result)
+            except Exception:  # noqa: BLE001 - a listener (the recorder) must never stop detection
+                import logging
+
+                logging.getLogger(__name__).exception("detection result listener failed")
 
     def _tell_alarm(self, alarm) -> None:
         import dataclasses

@@ -124,6 +124,26 @@ class Vehicle:
         self._supervisor = threading.Thread(target=self._supervise, name="vehicle supervisor", daemon=True)
         self._supervisor.start()
 
+    def start_tlog(self, path: str | Path):
+        """Log every packet both ways to `path` from now on (a mission record's telemetry.tlog),
+        replacing any tlog being written; returns the TlogWriter."""
+        from .tlog import TlogWriter
+
+        writer = TlogWriter(path)
+        old, self.tlog = self.tlog, writer
+        self.connection.tlog = writer
+        self._tlog_failure_reported = False
+        if old is not None:
+            old.close()
+        return writer
+
+    def stop_tlog(self) -> None:
+        """Stop logging packets and close the tlog (a record is closing)."""
+        old, self.tlog = self.tlog, None
+        self.connection.tlog = None
+        if old is not None:
+            old.close()
+
     def close(self) -> None:
         """Stop every thread (each join bounded) and close the link and the tlog."""
         self._stop.set()

@@ -10,6 +10,9 @@ is slower than the sonar the older ping is replaced and counted (`stats().pings_
 A dropped link is reported in `status` and retried every `reconnect_delay_s`; if a
 connected sonar stays silent for `refire_after_s` the fire message is sent again (a sonar
 that rebooted behind a switch keeps the TCP session but forgets its orders).
+``raw_message_listeners`` are called on the reader thread with every whole message as
+received (header + payload, before parsing: the recorder keeps the bytes as sent); a
+listener that raises is logged once and the sonar goes on.
 
 SimpleFire layout (little-endian, packed; from Blueprint Subsea's Oculus.h as published in
 liboculus): 16-byte header (0x4F53, src, dst, msgId 0x15, version 0, payload 37, spare),
@@ -27,6 +30,7 @@ import socket
 import struct
 import threading
 import time
+from typing import Callable
 
 from vision.sonar.oculus import (
     MAGIC,
@@ -146,6 +150,9 @@ class OculusClient:
         self.last_error = ""
         self.status = "not started"
         self.connected = False
+        # (raw message, t_mono_s, t_utc_s) for every whole message received; reader thread
+        self.raw_message_listeners: list[Callable[[bytes, float, float], None]] = []
+        self._failed_listeners: set[int] = set()  # ids of listeners already logged as failing
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> "OculusClient":
@@ -272,6 +279,7 @@ class OculusClient:
             last_data = time.monotonic()
             before = splitter.skipped_bytes
             for message in splitter.feed(chunk):
+                self._notify_raw(message)
                 self._on_message(message)
             self._n["skipped_bytes"] += splitter.skipped_bytes - before
             if splitter.skipped_bytes > before:
@@ -284,6 +292,17 @@ class OculusClient:
         self._fire_changed.clear()
         sock.sendall(self._fire)
         self._n["fires_sent"] += 1
+
+    def _notify_raw(self, message: bytes) -> None:
+        t_mono_s, t_utc_s = time.monotonic(), time.time()
+        for listener in list(self.raw_message_listeners):
+            try:
+                listener(message, t_mono_s, t_utc_s)
+            except Exception:  # noqa: BLE001 - a failing listener must not stop the sonar
+                if id(listener) not in self._failed_listeners:
+                    self._failed_listeners.add(id(listener))
+                    LOG.exception("oculus %s:%s: raw message listener %r failed (logged once)",
+                                  self.host, self.port, listener)
 
     def _on_message(self, message: bytes) -> None:
         t_rx = time.monotonic()

@@ -17,19 +17,27 @@ t_received_s``; the difference is latency beyond the best case); for files it is
 media time of the frame (pts) in seconds. When the consumer is slower than the camera,
 the older frame is replaced and counted in ``stats().frames_dropped``. Every wait has a
 timeout and ``close()`` joins the thread with one.
+
+RTP only: ``access_unit_listeners`` are called on the reader thread with every access unit
+the depacketizer completes, before decoding (so the recorder keeps the stream exactly as
+sent); a listener that raises is logged once and the video goes on.
 """
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
 import time
 from dataclasses import dataclass, replace
+from typing import Callable
 from urllib.parse import urlsplit
 
 import numpy as np
 
 from vision.video.rtp_h264 import RTP_CLOCK_HZ, AccessUnit, H264Depacketizer, RtpStats
+
+LOG = logging.getLogger(__name__)
 
 DEFAULT_RTP_PORT = 5600
 SOCKET_TIMEOUT_S = 0.1  # the reader thread checks for close() at least this often
@@ -138,6 +146,10 @@ class VideoSource:
         self._depacketizer: H264Depacketizer | None = None
         self._n = _Counters()
         self._next_index = 0
+        # (au, t_received_mono_s, t_received_utc_s) for every access unit the RTP depacketizer
+        # completes, before decoding (the recorder keeps the stream as sent); reader thread
+        self.access_unit_listeners: list[Callable[[AccessUnit, float, float], None]] = []
+        self._failed_listeners: set[int] = set()  # ids of listeners already logged as failing
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> VideoSource:
@@ -299,7 +311,9 @@ class VideoSource:
                 time.sleep(SOCKET_TIMEOUT_S)
                 continue
             t_rx = time.monotonic()
+            t_rx_utc = time.time()
             for au in depack.push(datagram):
+                self._notify_access_unit(au, t_rx, t_rx_utc)
                 if au.stream_id != stream_id:  # first stream, or the sender restarted
                     stream_id = au.stream_id
                     decoder = self._new_decoder(av)
@@ -322,6 +336,15 @@ class VideoSource:
                     t_capture = max(anchor + au.rtp_time_s, last_capture)
                     last_capture = t_capture
                     self._publish(image, t_capture, t_now, damaged, stream_id)
+
+    def _notify_access_unit(self, au: AccessUnit, t_mono_s: float, t_utc_s: float) -> None:
+        for listener in list(self.access_unit_listeners):
+            try:
+                listener(au, t_mono_s, t_utc_s)
+            except Exception:  # noqa: BLE001 - a failing listener must not stop the video
+                if id(listener) not in self._failed_listeners:
+                    self._failed_listeners.add(id(listener))
+                    LOG.exception("video %s: access unit listener %r failed (logged once)", self.url, listener)
 
     @staticmethod
     def _new_decoder(av):
