@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="HullWatch: ROV hull-inspection ground station for ArduSub vehicles. "
                     "Without a sub-command it opens the ground station's window on the embedded world "
                     "(a ship at the berth and a simulated ArduSub vehicle on loopback), or on a real "
-                    "vehicle with --connect; without a display it runs the headless station.")
+                    "vehicle with --connect; without a display it runs `demo --headless` (with --connect: the "
+                    "headless station).")
     parser.add_argument("--connect", metavar="URL",
                         help="run the station on a real vehicle instead of the embedded world "
                              "(udpin:0.0.0.0:14550, tcp:HOST:5760, serial:/dev/ttyACM0:115200)")
@@ -360,6 +361,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
+    p = sub.add_parser("report", help="the inspection report of a mission record (PDF, HTML, JSON, CSV)",
+                       description="Writes the inspection report of a closed mission record: vessel and mission "
+                                   "details, the plan and the coverage achieved (overall, per side, per niche "
+                                   "area, the hull expansion image), every finding with its snapshot, place on the "
+                                   "hull, size, time, detector, confidence and review decision, the gaps left "
+                                   "uncovered, the team, and the record's integrity digest; plus a machine-readable "
+                                   "export (JSON, CSV).")
+    p.add_argument("record", metavar="RECORD")
+    p.add_argument("-o", "--output", metavar="FILE.pdf",
+                   help="the PDF to write; the HTML, JSON and CSV go beside it (default: RECORD_report.pdf beside "
+                        "the record folder: a record is never written into after closing)")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
     p = sub.add_parser("replay", help="summarise a telemetry log (.tlog)",
                        description="Vehicle type, firmware, duration, modes, max depth, message counts, bad packets.")
     p.add_argument("file", metavar="FILE.tlog")
@@ -442,6 +456,10 @@ def _dispatch(args) -> int:
         from .cmd_verify import run_verify_command
 
         return run_verify_command(args)
+    if args.command == "report":
+        from .cmd_report import run_report_command
+
+        return run_report_command(args)
     if args.command == "replay":
         from .cmd_replay import run_replay_command
 
@@ -452,6 +470,12 @@ def _dispatch(args) -> int:
         if args.screenshot:
             raise UserError("--screenshot needs a display: run it under Xvfb (xvfb-run -a hullwatch --screenshot "
                             "FILE.png) or on a desktop")
+        if not args.headless and not args.connect:
+            # CLI.md: without a display, `hullwatch` is the whole inspection, headless
+            print("no display: running the simulated inspection (hullwatch demo --headless)", file=sys.stderr)
+            from .cmd_demo import run_demo_command
+
+            return run_demo_command(argparse.Namespace(duration=args.duration or 600.0, output=None))
         from .cmd_station import run_station
 
         return run_station(connect_url=args.connect, duration_s=args.duration)

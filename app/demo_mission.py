@@ -21,6 +21,7 @@ DISCOVER_TIMEOUT_S = 60.0
 COMMAND_TIMEOUT_S = 30.0
 VESSEL = "MV Embedded Example"  # the embedded world's ship; the IMO below is a valid-format example
 IMO = "9000001"
+DEMO_ORIGIN = (53.5450, 9.9660)  # a quay in the port of Hamburg: any place works, the world is local
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +87,7 @@ def run_demo(duration_s: float | None, out_dir: Path, log=print) -> DemoSummary:
         station.start(progress=lambda f, text: log(f"start: {text}"))
         vehicle = station.vehicle
         vehicle.wait_discovered(DISCOVER_TIMEOUT_S)
-        vehicle.wait_for(lambda s: s.ekf_origin is not None, COMMAND_TIMEOUT_S, "the EKF origin")
+        _ensure_origin(vehicle, log)
         plan, parts = _plan(station, out_dir, log)
         station.start_recording(MissionInfo(VESSEL, imo=IMO, berth="embedded world quay", operator="HullWatch demo",
                                             plan_path=str(out_dir / "plan.hullplan.json"),
@@ -97,6 +98,22 @@ def run_demo(duration_s: float | None, out_dir: Path, log=print) -> DemoSummary:
         return _summary(station, plan, summary_rec, reached, total, complete, time.monotonic() - t0)
     finally:
         station.close()
+
+
+def _ensure_origin(vehicle, log) -> None:
+    """AUTO needs mission items in WGS84 and the vehicle's EKF origin to place them; a
+    vehicle that has none (as after a fresh boot with a DVL) gets the demo berth's."""
+    from vehicle.dialect import mavlink
+    from vehicle.errors import VehicleError
+
+    if vehicle.state.ekf_origin is None:
+        try:
+            vehicle.request_message(mavlink.MAVLINK_MSG_ID_GPS_GLOBAL_ORIGIN, retries=1)
+        except VehicleError:
+            pass
+    if vehicle.state.ekf_origin is None:
+        log(f"the vehicle has no EKF origin: setting it to the demo berth ({DEMO_ORIGIN[0]:.4f}, {DEMO_ORIGIN[1]:.4f})")
+        vehicle.set_ekf_origin(*DEMO_ORIGIN)
 
 
 def _plan(station, out_dir: Path, log):
@@ -124,6 +141,9 @@ def _fly(station, parts, duration_s: float | None, log) -> tuple[int, int, bool]
     deadline = time.monotonic() + duration_s if duration_s else math.inf
     total = sum(len(p) - 1 for p in parts)  # item 0 is home
     reached = 0
+    # as QGC with a joystick enabled: neutral sticks at 25 Hz, or ArduSub's pilot-input
+    # failsafe (FS_PILOT_INPUT) disarms it after 3 s
+    vehicle.manual.keep_alive(True)
     vehicle.arm()
     station.recording.action("arm")
     vehicle.controls.set_lights(DEMO_LIGHTS)
@@ -170,7 +190,7 @@ def _summary(station, plan, rec: dict, reached: int, total: int, complete: bool,
         if planted:
             d = [float(np.linalg.norm(np.asarray(f.position_h) - np.asarray(o.center_h))) for o in planted]
             k = int(np.argmin(d))
-            near, err = f"{planted[k].name} ({planted[k].kind})", d[k]
+            near, err = planted[k].name, d[k]
         rows.append(FindingRow(f.finding_id, f.class_name, f.address.describe(), tuple(f.sources),
                                float(f.best_confidence), near, err))
     frames = {}

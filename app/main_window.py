@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("HullWatchMainWindow")
         self.setDockOptions(QMainWindow.AllowTabbedDocks | QMainWindow.AllowNestedDocks | QMainWindow.AnimatedDocks)
         self._build_panels()
+        self._build_recording()
         self._build_status_bar()
         self._build_menus()
         self.log_line.connect(self._append_log)
@@ -101,7 +102,9 @@ class MainWindow(QMainWindow):
         self.ping360 = QtPing360View()
         self.instruments = QtInstruments()
         self.vehicle_panel = QtVehiclePanel()
-        self.alarms = QtAlarms(self.review, lambda: self.settings.value("reviewer", "operator"))
+        # the reviewer named on each decision: the mission's operator from the record dialog
+        self.alarms = QtAlarms(self.review, lambda: self.settings.value("reviewer")
+                               or self.settings.value("mission/operator") or "operator")
         self.hull_view = QtHullView()
         self.expansion = QtExpansionView()
         self.planner = QtPlanner()
@@ -155,6 +158,7 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         for w in (self.link_label, self.alarm_label, self.rec_label):
             bar.addPermanentWidget(w)
+        self.recording.status_text.connect(self._recording_status)
         bar.addWidget(self.progress)
         self._flash = QTimer(self)
         self._flash.setInterval(500)
@@ -178,6 +182,18 @@ class MainWindow(QMainWindow):
         connect = QAction("Connect…", self)
         connect.triggered.connect(self.choose_connection)
         vehicle.addAction(connect)
+        mission = self.menuBar().addMenu("&Mission")
+        self.start_recording_action = QAction("Start recording…", self)
+        self.start_recording_action.triggered.connect(self.open_record_dialog)
+        self.stop_recording_action = QAction("Stop recording", self)
+        self.stop_recording_action.triggered.connect(self.recording.stop)
+        mission.addAction(self.start_recording_action)
+        mission.addAction(self.stop_recording_action)
+        mission.addSeparator()
+        self.report_action = QAction("Inspection report…", self)
+        self.report_action.triggered.connect(self.make_report)
+        mission.addAction(self.report_action)
+        self._update_recording_actions()
         alarms = self.menuBar().addMenu("&Alarms")
         ack = QAction("Acknowledge alarms", self)
         ack.setShortcut(QKeySequence(Qt.Key_F2))
@@ -191,11 +207,19 @@ class MainWindow(QMainWindow):
         self.progress.show()
         self.statusBar().showMessage("starting the station…")
 
+        station = self.station
+
         def start(task):
-            return self.station.start(progress=task.report)
+            task.report(0.0, "closing mission records an earlier station left open…")
+            try:
+                recovered = station.recover_interrupted()
+            except Exception as exc:  # noqa: BLE001 - the mission must still start; the record waits
+                recovered = [f"could not check for interrupted mission records: {exc}"]
+            station.start(progress=task.report)
+            return recovered
 
         self._start_task = run_task("start the station", start, report_progress=True, parent=self,
-                                    on_done=lambda _: self._attach(), on_error=self._start_failed)
+                                    on_done=self._attach, on_error=self._start_failed)
         self._start_task.progress.connect(self._show_progress)
 
     def _show_progress(self, fraction: float, text: str) -> None:
@@ -209,7 +233,7 @@ class MainWindow(QMainWindow):
         if not self._closing:
             QMessageBox.critical(self, "HullWatch could not start", message)
 
-    def _attach(self) -> None:
+    def _attach(self, recovered=()) -> None:
         from .qt_bridge import StationBridge
 
         self.progress.hide()
@@ -240,6 +264,9 @@ class MainWindow(QMainWindow):
         # enabled: ArduSub's pilot-input failsafe (FS_PILOT_INPUT) would otherwise disarm
         st.vehicle.manual.keep_alive(True)
         b.start()
+        self._update_recording_actions()
+        if recovered:
+            self._tell_recovered(recovered)
 
     def _hull_loaded(self, model, placement) -> None:
         """A hull from the planner: on a real vehicle the map follows it (the embedded
@@ -432,11 +459,19 @@ class MainWindow(QMainWindow):
         elif name == "mark_point":
             self._mark_point()
         elif name == "toggle_recording":
-            self.log_line.emit("recording: mission records come with issue 8; nothing to start or stop yet")
+            if self.recording.is_recording():
+                self.recording.stop()
+            else:
+                self.open_record_dialog()
         elif name in VEHICLE_ACTIONS and self.station.vehicle is not None:
+            rec = self.recording
+
+            def failed(message: str) -> None:
+                rec.vehicle_command(name, False, message, via="gamepad")
+                self._command_failed(message)
             self._keep(run_task(name, run_vehicle_action, self.station.vehicle, name,
-                                        executor=self.station.vehicle, parent=self,
-                                        on_error=self._command_failed))
+                                        executor=self.station.vehicle, parent=self, on_error=failed,
+                                        on_done=lambda _: rec.vehicle_command(name, True, via="gamepad")))
 
     def _keep(self, task) -> None:
         """Hold a running task until it reports (a long mission starts many)."""
@@ -464,11 +499,16 @@ class MainWindow(QMainWindow):
             return
         x, y, z = (float(v) for v in pose.position_h)
         self.log_line.emit(f"marked point at x {x:.1f} m, y {y:.1f} m, z {z:.1f} m (hull frame)")
+        self.recording.action("mark_point", x_m=round(x, 3), y_m=round(y, 3), z_m=round(z, 3), frame="hull",
+                              depth_m=st.vehicle.state.depth_m, heading_deg=st.vehicle.state.heading_deg)
 
     def _snapshot(self) -> None:
         image = self.video.snapshot()
         if image is not None:
             self.log_line.emit(f"snapshot taken ({image.shape[1]}x{image.shape[0]})")
+            state = self.station.vehicle.state if self.station.vehicle is not None else None
+            self.recording.snapshot(image, depth_m=getattr(state, "depth_m", None),
+                                    heading_deg=getattr(state, "heading_deg", None))
 
     def _niche_picked(self, position_h, normal_h) -> None:
         self.planner.niches.add_area_at(position_h, normal_h)
@@ -501,6 +541,99 @@ class MainWindow(QMainWindow):
         self._keep(run_task(f"fly to finding {finding_id}", go, executor=st.vehicle, parent=self,
                                     on_error=self._command_failed,
                                     on_done=lambda left: log(f"at finding {finding_id} ({left:.1f} m from the target)")))
+
+    # ---- mission record ---------------------------------------------------------------
+    def _build_recording(self) -> None:
+        from .qt_recording import QtRecording
+
+        self.recording = QtRecording(lambda: self.station, self, log=self.log_line.emit)
+        self.recording.recording_changed.connect(self.video.set_recording)
+        self.recording.recording_changed.connect(lambda _on: self._update_recording_actions())
+        self.recording.settled.connect(self._update_recording_actions)
+        self.recording.failed.connect(self._recording_failed)
+        self.recording.watch_vehicle_panel(self.vehicle_panel)
+        self.recording.watch_review(self.review)
+        self.record_dialog = None
+
+    def open_record_dialog(self) -> None:
+        """The mission's details, then the record opens (the plan last exported is named)."""
+        from .qt_record_dialog import QtRecordDialog
+
+        if self.record_dialog is not None:
+            self.record_dialog.raise_()
+            return
+        if not self.start_recording_action.isEnabled():
+            self._command_failed("recording can start once the station runs and no record is open")
+            return
+        exported = self.planner.last_export
+        plan = next((p for p in exported if str(p).endswith(".hullplan.json")), exported[0] if exported else None)
+        dialog = QtRecordDialog(self.settings, plan, self)
+        dialog.accepted.connect(lambda: self.recording.start(dialog.info()))
+        dialog.finished.connect(lambda _r: self._record_dialog_closed(dialog))
+        self.record_dialog = dialog
+        dialog.open()
+
+    def _record_dialog_closed(self, dialog) -> None:
+        if self.record_dialog is dialog:
+            self.record_dialog = None
+        dialog.deleteLater()
+
+    def _update_recording_actions(self) -> None:
+        idle = self.bridge is not None and not self._closing and not self.recording.busy()
+        self.start_recording_action.setEnabled(idle and not self.recording.is_recording())
+        self.stop_recording_action.setEnabled(idle and self.recording.is_recording())
+
+    def _recording_status(self, text: str) -> None:
+        self.rec_label.setText(text)
+        if self.recording.warning:  # sticky until the record closes: the team must see it
+            self.rec_label.setStyleSheet(f"color: {colour('alarm').name()}; font-weight: bold;")
+        else:
+            self.rec_label.setStyleSheet("font-weight: bold;" if self.recording.is_recording() else "")
+
+    def _recording_failed(self, message: str) -> None:
+        self._command_failed(message)
+        if not self._closing:
+            box = QMessageBox(QMessageBox.Warning, "Mission record", message, QMessageBox.Ok, self)
+            box.setWindowModality(Qt.NonModal)
+            box.setAttribute(Qt.WA_DeleteOnClose)
+            box.show()
+
+    def _tell_recovered(self, lines) -> None:
+        """The station closed records an earlier one left open (its log said so as it went)."""
+        from .qt_recording import recovered_message
+
+        self.recovered_box = recovered_message(lines, self)
+        self.recovered_box.show()
+
+    def make_report(self) -> None:
+        """A closed record's inspection report (PDF, HTML, JSON, CSV beside the record), in a task."""
+        from PySide6.QtWidgets import QFileDialog
+
+        from recording.report import write_report
+
+        from .station import records_root
+
+        folder = QFileDialog.getExistingDirectory(self, "Mission record to report on",
+                                                  str(records_root(self.station.config)))
+        if not folder:
+            return
+        self.statusBar().showMessage(f"writing the inspection report of {folder}…")
+        self._keep(run_task("inspection report", write_report, folder, parent=self,
+                            on_done=self._report_written, on_error=self._recording_failed))
+
+    def _report_written(self, files) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        self.log_line.emit(f"inspection report written: {files.pdf} (and .html, .json, .csv)")
+        box = QMessageBox(QMessageBox.Information, "Inspection report", f"Written:\n{files.pdf}\n{files.html}\n"
+                          f"{files.json}\n{files.csv}", QMessageBox.Close, self)
+        box.setWindowModality(Qt.NonModal)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        self.open_report_button = box.addButton("Open the PDF", QMessageBox.AcceptRole)
+        self.open_report_button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(files.pdf))))
+        self.report_box = box
+        box.show()
 
     # ---- settings and theme -----------------------------------------------------------
     def set_theme(self, name: str) -> None:
@@ -544,9 +677,19 @@ class MainWindow(QMainWindow):
         event.ignore()
         if self._closing:
             return
+        if self.recording.busy():  # a record opening or closing: let it finish, then close
+            self.statusBar().showMessage("closing: waiting for the mission record to open or close…")
+            self.recording.settled.connect(self.close, Qt.SingleShotConnection)
+            return
         self._closing = True
         self.save_settings()
-        self.statusBar().showMessage("shutting down: stopping sources, detectors, map and link in order…")
+        if self.recording.is_recording():
+            self.recording.closing()
+            self.statusBar().showMessage("shutting down: closing the record, then stopping sources, detectors, "
+                                         "map and link in order…")
+        else:
+            self.statusBar().showMessage("shutting down: stopping sources, detectors, map and link in order…")
+        self._update_recording_actions()
         self.centralWidget().setEnabled(False)
         self._detach()  # the pad sends neutral sticks before the link closes
         self._stop_task = run_task("shut down", self.station.close, parent=self,
@@ -556,5 +699,6 @@ class MainWindow(QMainWindow):
         if error:
             self.log_line.emit(error)
         self._closed_down = True
+        self.recording.close()
         self.shut_down.emit()
         self.close()

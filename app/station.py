@@ -74,6 +74,7 @@ class Station:
         self.ping360 = None  # app.station_ping360.StationPing360 when a Ping360 answers
         self.alarm_listeners: list = []  # callables(Alarm), called on detector threads
         self.recording = None  # app.station_recording.StationRecording while a record is open
+        self._rec_lock = threading.Lock()  # a record's start and stop, and close(), one at a time
         self._closed = threading.Event()
 
     def set_log(self, log) -> None:
@@ -246,13 +247,19 @@ class Station:
     def start_recording(self, info, *, key=None):
         """Open a mission record for this mission (recording.MissionInfo); RecordError names
         what is wrong (bad vessel data, no space, unwritable folder)."""
+        with self._rec_lock:
+            if self._closed.is_set():
+                raise UserError("the station is closing: no new record")
+            if self.recording is not None:
+                raise UserError(f"already recording to {self.recording.folder}")
+            return self._open_record(info, key)
+
+    def _open_record(self, info, key):
         from recording.mission_record import model_identity, software_identity
         from recording.recorder import MissionRecorder
 
         from .station_recording import StationRecording
 
-        if self.recording is not None:
-            raise UserError(f"already recording to {self.recording.folder}")
         models = {"camera": model_identity(self.config.camera_model or _resource_model("camera.onnx")),
                   "sonar": model_identity(self.config.sonar_model or _resource_model("sonar.onnx"))}
         vehicle = {"url": self.vehicle_url, "embedded": self.embedded}
@@ -267,11 +274,16 @@ class Station:
         return self.recording
 
     def stop_recording(self) -> dict | None:
-        """Close and sign the open record; its summary, or None when none was open."""
-        rec, self.recording = self.recording, None
-        if rec is None:
-            return None
-        summary = rec.stop()
+        """Close and sign the open record; its summary, or None when none was open. A close()
+        meanwhile waits for it (the record's final map is read from the running map)."""
+        with self._rec_lock:
+            rec = self.recording
+            if rec is None:
+                return None
+            try:
+                summary = rec.stop()
+            finally:
+                self.recording = None
         self._log(f"record closed: {summary.get('folder')} ({summary.get('files')} files, "
                   f"{summary.get('bytes', 0) / 1e6:.1f} MB, manifest {str(summary.get('manifest_sha256'))[:16]}…)")
         return summary

@@ -61,6 +61,14 @@ class StationRecording:
 
     def start(self) -> "StationRecording":
         rec = self.recorder.start()
+        try:
+            self._hook(rec)
+        except BaseException:
+            self.stop()  # a half-hooked record is closed and signed, never left open
+            raise
+        return self
+
+    def _hook(self, rec) -> None:
         st, mon = self.station, self.station.monitor
         if st.vehicle is not None:
             st.vehicle.start_tlog(rec.folder / "telemetry.tlog")
@@ -75,7 +83,6 @@ class StationRecording:
         self._listen(st.alarm_listeners, self._alarm)
         self._poller = threading.Thread(target=self._poll_map, name="recording map", daemon=True)
         self._poller.start()
-        return self
 
     def _listen(self, listeners: list, fn) -> None:
         listeners.append(fn)

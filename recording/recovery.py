@@ -77,7 +77,7 @@ def recover_record(folder: Path, key=None) -> Recovered:
     from .event_log import EventLog, read_events
     from .finalize import finalize_record
     from .sonar_record import SonarRecordReader
-    from .video_record import VideoRecordReader
+    from .video_replay import VideoRecordReader
 
     folder = Path(folder)
     doc = read_mission(folder)

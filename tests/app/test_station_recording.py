@@ -74,7 +74,7 @@ def test_the_station_records_every_stream_and_the_record_verifies(station_record
     assert {"HEARTBEAT", "ATTITUDE"} <= {m.get_type() for m in messages}
     senders = {m.type for m in messages if m.get_type() == "HEARTBEAT"}
     assert {mavlink.MAV_TYPE_SUBMARINE, mavlink.MAV_TYPE_GCS} <= senders, "both ways: the vehicle's and ours"
-    from recording.video_record import VideoRecordReader
+    from recording.video_replay import VideoRecordReader
 
     video = VideoRecordReader(folder / "video")
     first = next(iter(video.iter_decoded()))

@@ -154,7 +154,7 @@ def test_a_full_disk_stops_the_media_and_loses_nothing_already_written(tmp_path,
         assert summary["video_frames"] == written
         report = verify_record(rec.folder)
         assert report.ok, report.problems
-        from recording.video_record import VideoRecordReader
+        from recording.video_replay import VideoRecordReader
 
         reader = VideoRecordReader(rec.folder / "video")
         decoded = sum(1 for _ in reader.iter_decoded())

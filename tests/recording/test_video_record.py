@@ -23,7 +23,8 @@ import pytest
 av = pytest.importorskip("av")
 
 from recording.errors import RecordError  # noqa: E402
-from recording.video_record import FLUSH_INTERVAL_S, VideoRecorder, VideoRecordReader  # noqa: E402
+from recording.video_record import FLUSH_INTERVAL_S, VideoRecorder  # noqa: E402
+from recording.video_replay import VideoRecordReader  # noqa: E402
 from sim.video_stream import RtpH264Sender, packetize_h264, split_annexb  # noqa: E402
 from vision.video import H264Depacketizer, VideoSource  # noqa: E402
 

@@ -161,10 +161,14 @@ class Ping360Client:
                 with contextlib.redirect_stdout(io.StringIO()):
                     msg = dev.wait_message([definitions.PING360_DEVICE_DATA, definitions.COMMON_NACK], 4.0)
             except OSError as exc:  # the device went away (ICMP unreachable): count it as a miss
+                if self._dev is not dev:
+                    raise Ping360Error(f"the Ping360 link to {self.host}:{self.port} was closed") from None
                 LOG.warning("ping360 %s:%s: %s", self.host, self.port, exc)
                 msg = None
                 time.sleep(0.1)
             if msg is None:
+                if self._dev is not dev:
+                    raise Ping360Error(f"the Ping360 link to {self.host}:{self.port} was closed")
                 self.missed += 1
                 LOG.warning("ping360 %s:%s: no answer at angle %d (attempt %d)", self.host, self.port,
                             angle_grad, attempt + 1)
