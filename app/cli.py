@@ -361,6 +361,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
+    p = sub.add_parser("analyze", help="re-run detection and mapping on a mission record, faster than real time",
+                       description="Re-runs detection (optionally with another model) and mapping on a closed "
+                                   "mission record's video, sonar and telemetry, faster than real time. The new "
+                                   "findings are written beside the original ones as a signed addendum (never over "
+                                   "them), and the differences are listed.")
+    p.add_argument("record", metavar="RECORD")
+    p.add_argument("--model", metavar="M", help="camera model (.onnx with its .card.json); default: the shipped one")
+    p.add_argument("--sonar-model", metavar="M", help="sonar model; default: the shipped one")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    p = sub.add_parser("compare", help="new and vanished objects between two inspections of the same vessel",
+                       description="Compares the findings of two mission records of the same vessel (by their "
+                                   "place on the hull): objects found only in the newer one, only in the older "
+                                   "one, and in both (with how far they moved).")
+    p.add_argument("record_a", metavar="RECORD_A")
+    p.add_argument("record_b", metavar="RECORD_B")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
     p = sub.add_parser("report", help="the inspection report of a mission record (PDF, HTML, JSON, CSV)",
                        description="Writes the inspection report of a closed mission record: vessel and mission "
                                    "details, the plan and the coverage achieved (overall, per side, per niche "
@@ -456,6 +476,14 @@ def _dispatch(args) -> int:
         from .cmd_verify import run_verify_command
 
         return run_verify_command(args)
+    if args.command == "analyze":
+        from .cmd_analyze import run_analyze_command
+
+        return run_analyze_command(args)
+    if args.command == "compare":
+        from .cmd_compare import run_compare_command
+
+        return run_compare_command(args)
     if args.command == "report":
         from .cmd_report import run_report_command
 

@@ -268,10 +268,21 @@ class Station:
 
             vehicle["firmware"] = jsonable(self.vehicle.state.firmware)
         recorder = MissionRecorder(records_root(self.config), info, software=software_identity(), models=models,
-                                   vehicle=vehicle, key=key)
+                                   vehicle=vehicle, key=key, hull=self._hull_identity())
         self.recording = StationRecording(self, recorder).start()
         self._log(f"recording to {self.recording.folder}")
         return self.recording
+
+    def _hull_identity(self) -> dict | None:
+        """The hull the map is made on, so that a record can be re-analysed on it later."""
+        if self.station_map is None:
+            return None
+        from .station_recording import jsonable
+
+        m = self.station_map.model
+        return {"name": m.name, "parametric": jsonable(m.parametric), "source_path": m.source_path,
+                "sha256": m.sha256, "niche_areas": len(m.niche_areas), "embedded_world": self.embedded,
+                "placement": jsonable(self.station_map.placement)}
 
     def stop_recording(self) -> dict | None:
         """Close and sign the open record; its summary, or None when none was open. A close()

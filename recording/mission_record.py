@@ -70,13 +70,16 @@ def record_folder_name(info: MissionInfo, t_utc_s: float) -> str:
     return f"{stamp}_{slug}"
 
 
+PLAN_FILE = "plan.hullplan.json"  # the plan flown, copied into the record so it stands alone
+
+
 def new_mission_doc(info: MissionInfo, t_utc_s: float, *, software: dict, models: dict,
-                    vehicle: dict | None = None) -> dict:
+                    vehicle: dict | None = None, hull: dict | None = None) -> dict:
     plan = None
     if info.plan_path:
         path = Path(info.plan_path)
         try:
-            plan = {"file": path.name, "sha256": file_sha256(path), "bytes": path.stat().st_size}
+            plan = {"file": path.name, "copy": PLAN_FILE, "sha256": file_sha256(path), "bytes": path.stat().st_size}
         except OSError as exc:
             raise RecordError(f"cannot read the plan {path}: {exc.strerror or exc}; check the path") from None
     return {
@@ -84,7 +87,7 @@ def new_mission_doc(info: MissionInfo, t_utc_s: float, *, software: dict, models
         "vessel": {"name": info.vessel_name, "imo": info.imo, "mmsi": info.mmsi, "berth": info.berth},
         "team": {"operator": info.operator, "members": list(info.team), "unit": info.unit},
         "plan": plan, "notes": info.notes, "software": software, "models": models,
-        "vehicle": vehicle or {}, "start_utc": utc_iso(t_utc_s), "start_utc_s": t_utc_s,
+        "vehicle": vehicle or {}, "hull": hull, "start_utc": utc_iso(t_utc_s), "start_utc_s": t_utc_s,
         "end_utc": None, "end_utc_s": None,
     }
 

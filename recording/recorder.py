@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from .errors import RecordError
-from .mission_record import MissionInfo, new_mission_doc, record_folder_name, utc_iso, write_mission
+from .mission_record import PLAN_FILE, MissionInfo, new_mission_doc, record_folder_name, utc_iso, write_mission
 
 COMMIT_PERIOD_S = 0.5
 DISK_CHECK_PERIOD_S = 5.0
@@ -62,7 +62,9 @@ class MissionRecorder:
     def __init__(self, root: Path, info: MissionInfo, *, software: dict | None = None, models: dict | None = None,
                  vehicle: dict | None = None, key=None, warn_free_bytes: int = WARN_FREE_BYTES,
                  stop_free_bytes: int = STOP_FREE_BYTES, reserve_bytes: int = RESERVE_BYTES,
-                 disk_check_s: float = DISK_CHECK_PERIOD_S) -> None:
+                 disk_check_s: float = DISK_CHECK_PERIOD_S, hull: dict | None = None) -> None:
+        """hull: what the map was made on (mission_record's "hull": name, parametric
+        dimensions or source path + SHA-256, placement), for re-analysis."""
         problems = info.problems()
         if problems:
             raise RecordError("; ".join(problems))
@@ -71,6 +73,7 @@ class MissionRecorder:
         self._software = software if software is not None else {}
         self._models = models or {}
         self._vehicle = vehicle or {}
+        self._hull = hull
         self._key = key
         self.warn_free_bytes, self.stop_free_bytes = warn_free_bytes, stop_free_bytes
         self.reserve_bytes, self.disk_check_s = reserve_bytes, disk_check_s
@@ -114,7 +117,9 @@ class MissionRecorder:
         self._take_lock()
         self._make_reserve()
         self.doc = new_mission_doc(self.info, t_utc, software=self._software, models=self._models,
-                                   vehicle=self._vehicle)
+                                   vehicle=self._vehicle, hull=self._hull)
+        if self.info.plan_path:
+            shutil.copyfile(self.info.plan_path, folder / PLAN_FILE)
         write_mission(folder, self.doc)
         self.events = EventLog.create(folder / "events.sqlite", self.doc["record_id"])
         self.events.append("record_started", {"folder": folder.name, "disk_free_bytes": free}, t_utc_s=t_utc,
