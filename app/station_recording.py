@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 import time
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def jsonable(obj):
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)
                 if not isinstance(getattr(obj, f.name), np.ndarray) or getattr(obj, f.name).size <= 64}
-    if isinstance(obj, dict):
+    if isinstance(obj, Mapping):  # also the read-only MappingProxyType of the coverage summaries
         return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [jsonable(v) for v in obj]
