@@ -41,6 +41,7 @@ class StationConfig:
     detect: bool = True
     tlog_path: Path | None = None
     world_process: bool = True  # the embedded world in a child process; False: in this one
+    embedded_camera: bool = True  # False: the child's camera is off (a benchmark streams its own)
     records_dir: Path | None = None  # None: records_root() (HULLWATCH_RECORDS or ~/HullWatch/records)
 
 
@@ -162,8 +163,8 @@ class Station:
         from .world_process import WorldProcess
 
         # the child builds its world while this process builds the same one for the map
-        self.world_proc = WorldProcess(("127.0.0.1", self.monitor.video_port), log=self._log,
-                                       on_exit=self._log).spawn()
+        video = ("127.0.0.1", self.monitor.video_port) if self.config.embedded_camera else None
+        self.world_proc = WorldProcess(video, log=self._log, on_exit=self._log).spawn()
         try:
             prepare_world(sensors=True, video=None, oculus_port=None, ping360_port=None,
                           world_out=self.world, out=_LogWriter(lambda text: None))
@@ -280,9 +281,14 @@ class Station:
         from .station_recording import jsonable
 
         m = self.station_map.model
+        from sim.camera_render import CameraConfig
+
+        ew = self.world.get("world")
         return {"name": m.name, "parametric": jsonable(m.parametric), "source_path": m.source_path,
                 "sha256": m.sha256, "niche_areas": len(m.niche_areas), "embedded_world": self.embedded,
-                "placement": jsonable(self.station_map.placement)}
+                "placement": jsonable(self.station_map.placement),
+                "sensors": {"camera_hfov_deg": CameraConfig().hfov_deg,
+                            "sonar_tilt_deg": ew.world.sonar_tilt_deg if ew is not None else 10.0}}
 
     def stop_recording(self) -> dict | None:
         """Close and sign the open record; its summary, or None when none was open. A close()

@@ -343,6 +343,23 @@ def _growth_sites(before, after, span_s: float, top: int = 15) -> list[dict]:
     return rows[:top]
 
 
+def _start_clip(port: int, fps: float):
+    """bench/stream_clip.py streaming to the station's video port; None if it never starts."""
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, str(REPO / "bench" / "stream_clip.py"), "--port", str(port), "--fps",
+                             str(fps)], stdout=subprocess.PIPE, text=True)
+    box: list[str] = []
+    reader = threading.Thread(target=lambda: box.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(START_TIMEOUT_S)
+    if not box or "streaming" not in box[0]:
+        proc.kill()
+        print("bench/stream_clip.py did not start streaming", file=sys.stderr)
+        return None
+    return proc
+
+
 def _frames_sent(station) -> int | None:
     """Frames the embedded camera has sent: from the child process, or the in-process stream."""
     if station.world_proc is not None:
@@ -364,6 +381,10 @@ def main() -> int:
     ap.add_argument("--tracemalloc", action="store_true",
                     help="(diagnosis) where Python memory grows: tracemalloc snapshots after a third of the "
                          "live phase and at its end, the top growth sites printed")
+    ap.add_argument("--camera-fps", type=float, default=None, metavar="F",
+                    help="the camera at F frames/s (e.g. 25, a real camera's rate): the embedded world's camera "
+                         "is off and bench/stream_clip.py streams pre-rendered frames of the same ship from its "
+                         "own process (the sim renders about 10 frames/s)")
     ap.add_argument("--world-in-process", action="store_true",
                     help="the embedded world in the window's process (StationConfig(world_process=False)), "
                          "for comparison; default: its own child process, as `hullwatch` runs it")
@@ -386,7 +407,7 @@ def main() -> int:
     sampler = StackSampler(threading.get_ident(), args.sample_ms / 1000.0) if args.sample_ms > 0 else None
     probe = Probe(sampler)
     tmp = tempfile.TemporaryDirectory(prefix="bench-gui-")
-    config = StationConfig(world_process=not args.world_in_process)
+    config = StationConfig(world_process=not args.world_in_process, embedded_camera=args.camera_fps is None)
     station = Station(config, log=lambda text: None)
     window = MainWindow(station, QSettings(str(Path(tmp.name) / "hullwatch.ini"), QSettings.IniFormat))
     window.resize(1600, 1000)
@@ -421,6 +442,11 @@ def main() -> int:
         print(f"the station did not come up within {START_TIMEOUT_S:.0f} s: {window.statusBar().currentMessage()}",
               file=sys.stderr)
         return 1
+    clip = None
+    if args.camera_fps:
+        clip = _start_clip(station.monitor.video_port, args.camera_fps)
+        if clip is None:
+            return 1
     mem["station_started"] = rss_mb()
     signals = collections.Counter()
     for name in ("state_changed", "detection_ready", "sonar_ready", "map_changed", "alarm_raised"):
@@ -437,7 +463,8 @@ def main() -> int:
     task = run_task("demo mission", demo_mission, station, log, executor=station.vehicle, parent=window,
                     on_error=errors.append)
     mon = station.monitor
-    v0, sent0, sig0 = mon.video.stats(), _frames_sent(station), dict(signals)
+    v0, sig0 = mon.video.stats(), dict(signals)
+    sent0 = _frames_sent(station) if clip is None else None
     if sampler is not None:
         sampler.counts.clear()
         sampler.counting = True
@@ -460,7 +487,11 @@ def main() -> int:
     rss_timer.stop()
     live_out = live.finish()
     live_out["gui_profile_pct"] = _profile(sampler)
-    v1, sent1 = mon.video.stats(), _frames_sent(station)
+    v1 = mon.video.stats()
+    sent1 = _frames_sent(station) if clip is None else None
+    if clip is not None:
+        clip.kill()
+        clip.wait(10)
     wall = live_out["wall_s"]
     shown_from = live_out.pop("_shown_from")
     shown_t = probe.shown_t[shown_from:]
@@ -468,7 +499,7 @@ def main() -> int:
     state = station.vehicle.state
     mem["end"] = rss_mb()
     video = {
-        "source_fps": SIM_CAMERA_FPS,
+        "source_fps": args.camera_fps or SIM_CAMERA_FPS,
         "sent_per_s": (sent1 - sent0) / wall if None not in (sent0, sent1) else None,
         "decoded_per_s": (v1.frames_decoded - v0.frames_decoded) / wall,
         "shown_per_s": len(shown_t) / wall,
@@ -505,6 +536,7 @@ def main() -> int:
                    "shown_over_decoded": video["shown_over_decoded"],
                    "video_met": video["shown_over_decoded"] is not None and video["shown_over_decoded"] > 0.95}
     out["world_process"] = not args.world_in_process
+    out["camera_fps"] = args.camera_fps
     out["python_growth"] = growth if args.tracemalloc else None
     _print(out)
     out_path.parent.mkdir(parents=True, exist_ok=True)

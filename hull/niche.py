@@ -212,15 +212,23 @@ class NicheArea:
         """Right-handed (u, v, n): u horizontal along the surface (width), v across it
         (height; upward for items on the side), n = normal.
 
-        u = normalize(z_up x n), or +x when n is vertical; v = n x u.
+        u = normalize(z_up x n), or +x when n is vertical; v = n x u. Computed once (read-only
+        arrays): every hull-surface address asks each niche area.
         """
+        cached = self.__dict__.get("_axes")
+        if cached is not None:
+            return cached
         n = self.normal_h
         u = np.cross(np.array([0.0, 0.0, 1.0]), n)
         if np.linalg.norm(u) < 1e-9:
             u = np.array([1.0, 0.0, 0.0])
         u = u / np.linalg.norm(u)
         v = np.cross(n, u)
-        return u, v / np.linalg.norm(v), n
+        axes = (u, v / np.linalg.norm(v), n)
+        for a in axes[:2]:
+            a.setflags(write=False)
+        object.__setattr__(self, "_axes", axes)
+        return axes
 
     def _normal_range(self, margin_m: float) -> tuple[float, float]:
         if self.centred:

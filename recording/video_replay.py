@@ -116,13 +116,25 @@ class VideoRecordReader:
             lo, hi = max(start, first), min(stop, last + 1)
             key = first + int(np.flatnonzero(self.frames["keyframe"][first:lo + 1])[-1])
             dec = _decoder("AUTO")  # frame threads: throughput over latency
-            with closing(self._demux(seg, first, hi - first)) as packets:
-                for n, data in enumerate(packets, first):
-                    if n == first and key != first:
-                        _decode(dec, nal_units(data, (NAL_SPS, NAL_PPS)), None)
-                    if n >= key:
-                        yield from self._emit(_decode(dec, data, n), lo, hi)
-            yield from self._emit(_decode(dec, None, None), lo, hi)
+            drained = False
+            try:
+                with closing(self._demux(seg, first, hi - first)) as packets:
+                    for n, data in enumerate(packets, first):
+                        if n == first and key != first:
+                            _decode(dec, nal_units(data, (NAL_SPS, NAL_PPS)), None)
+                        if n >= key:
+                            yield from self._emit(_decode(dec, data, n), lo, hi)
+                flushed = _decode(dec, None, None)
+                drained = True
+                yield from self._emit(flushed, lo, hi)
+            finally:
+                if not drained:
+                    # a generator abandoned mid-segment: FFmpeg's frame threads must be drained
+                    # before the decoder is freed, or freeing it can deadlock on the GIL
+                    try:
+                        _decode(dec, None, None)
+                    except Exception:  # noqa: BLE001 - only the drain matters here
+                        pass
 
     def _emit(self, decoded, lo: int, hi: int):
         for f in decoded:
