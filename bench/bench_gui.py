@@ -444,9 +444,10 @@ def main() -> int:
         return 1
     clip = None
     if args.camera_fps:
-        clip = _start_clip(station.monitor.video_port, args.camera_fps)
+        clip = _start_clip(station.monitor.video_port, args.camera_fps)  # waits on this thread: the bench's own
         if clip is None:
             return 1
+        run_for(2.0)  # the late tick of that wait lands before the live phase, not in it
     mem["station_started"] = rss_mb()
     signals = collections.Counter()
     for name in ("state_changed", "detection_ready", "sonar_ready", "map_changed", "alarm_raised"):
