@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from .errors import UserError
 
@@ -394,6 +395,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "the record folder: a record is never written into after closing)")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
+    p = sub.add_parser("export-video", help="a record's video as an MP4 with telemetry and detections burned in",
+                       description="Writes the record's camera video as an ordinary MP4 with the telemetry (UTC "
+                                   "time, depth, heading, mode) and the live detections burned in, for viewing "
+                                   "without HullWatch. The record keeps its original stream untouched.")
+    p.add_argument("record", metavar="RECORD")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.mp4")
+    p.add_argument("--no-overlay", action="store_true", help="leave the telemetry out")
+    p.add_argument("--no-detections", action="store_true", help="leave the detection boxes out")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
     p = sub.add_parser("replay", help="summarise a telemetry log (.tlog)",
                        description="Vehicle type, firmware, duration, modes, max depth, message counts, bad packets.")
     p.add_argument("file", metavar="FILE.tlog")
@@ -488,6 +499,14 @@ def _dispatch(args) -> int:
         from .cmd_report import run_report_command
 
         return run_report_command(args)
+    if args.command == "export-video":
+        from .record_video_export import export_video
+
+        done = export_video(Path(args.record), Path(args.output), overlay=not args.no_overlay,
+                            detections=not args.no_detections)
+        print(f"wrote {done.path}: {done.frames} frames ({done.media_s:.0f} s of video, {done.detections_drawn} with "
+              f"detections) in {done.wall_s:.1f} s")
+        return 0
     if args.command == "replay":
         from .cmd_replay import run_replay_command
 

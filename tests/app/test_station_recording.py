@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app.station import Station, StationConfig
@@ -135,3 +136,30 @@ def test_hullwatch_verify_prints_intact_or_what_changed(station_record, tmp_path
     done = subprocess.run([sys.executable, "-m", "app.cli", "verify", str(bad)], cwd=str(REPO), capture_output=True,
                           text=True, timeout=120, env=env)
     assert done.returncode == 1 and "map/gaps.json" in done.stdout and "ALTERED" in done.stdout
+
+
+@pytest.mark.timeout(300)
+def test_the_video_exports_with_telemetry_and_detections_burned_in(station_record, tmp_path):
+    """A derived MP4 for viewing without HullWatch; the record stays intact."""
+    import av
+
+    from app.record_video_export import export_video
+    from recording.video_replay import VideoRecordReader
+
+    folder, summary, _ = station_record
+    done = export_video(folder, tmp_path / "mission.mp4")
+    assert done.frames == summary["video_frames"]
+    reader = VideoRecordReader(folder / "video")
+    raw = reader.decode(0)
+    with av.open(str(done.path)) as f:
+        first = next(f.decode(video=0)).to_ndarray(format="bgr24")
+        assert f.streams.video[0].frames in (0, done.frames)
+    assert first.shape == raw.shape
+    # the telemetry band darkens the top-left corner; the middle of the picture is the frame
+    assert first[:30, :200].mean() < raw[:30, :200].mean() - 10
+    h, w = raw.shape[:2]
+    middle = (slice(h // 3, 2 * h // 3), slice(w // 3, 2 * w // 3))
+    assert np.abs(first[middle].astype(int) - raw[middle].astype(int)).mean() < 8
+    assert verify_record(folder).ok
+    with pytest.raises(Exception, match="inside the record"):
+        export_video(folder, folder / "x.mp4")
