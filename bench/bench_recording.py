@@ -73,7 +73,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-recording-"))
     os.environ["HULLWATCH_KEY_DIR"] = str(tmp / "keys")
 
-    from app.fly_to import fly_to, target_for
+    from app.gui import demo_mission
     from app.station import Station, StationConfig
     from recording.mission_record import MissionInfo
     from recording.verify import verify_record
@@ -82,14 +82,8 @@ def main() -> int:
     out: dict = {"seconds": args.seconds}
     try:
         station.start()
-        vehicle = station.vehicle
-        vehicle.wait_discovered(60.0)
-        vehicle.manual.keep_alive(True)
-        vehicle.arm()
-        vehicle.controls.set_lights(0.5)
-        ew, placement = station.world["world"], station.world["placement"]
-        obj = next(o for o in ew.scenario.objects if o.class_name == "parasitic_container" and o.attached_to != "free")
-        fly_to(vehicle, target_for(ew.model.queries, placement, obj.center_h), timeout_s=180.0)
+        station.vehicle.manual.keep_alive(True)  # as the window does: ArduSub's pilot-input failsafe
+        demo_mission(station, lambda text: None)  # the window's demo: arm, lamps, GUIDED to the nearest container
         time.sleep(5.0)
         out["without_record"] = _rates(station, args.seconds)
         t = time.perf_counter()
