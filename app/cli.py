@@ -370,6 +370,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("record", metavar="RECORD")
     p.add_argument("--model", metavar="M", help="camera model (.onnx with its .card.json); default: the shipped one")
     p.add_argument("--sonar-model", metavar="M", help="sonar model; default: the shipped one")
+    p.add_argument("--engine", default="fastest", choices=("fastest", "onnxruntime", "openvino", "openvino-bf16"),
+                   help="inference engine: fastest (default) is OpenVINO in bf16 where the CPU has bf16 units, "
+                        "boxes within a pixel or two of the live station's; onnxruntime repeats the live "
+                        "station's arithmetic exactly")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 

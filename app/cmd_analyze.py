@@ -1,5 +1,5 @@
-"""`hullwatch analyze RECORD [--model M] [--sonar-model M] [--json]`: re-run detection and
-mapping on a closed record, add the new findings as a signed addendum, list the
+"""`hullwatch analyze RECORD [--model M] [--sonar-model M] [--engine E] [--json]`: re-run
+detection and mapping on a closed record, add the new findings as a signed addendum, list the
 differences from the live findings (app/record_analysis.py)."""
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def run_analyze_command(args) -> int:
             print(f"analyzing: {100 * fraction:3.0f} % ({text})", file=sys.stderr, flush=True)
 
     try:
-        analysis = analyze_record(folder, args.model, args.sonar_model, progress=progress)
+        analysis = analyze_record(folder, args.model, args.sonar_model, progress=progress, backend=args.engine)
         addendum = write_analysis(folder, analysis)
     except (RecordError, ModelError) as exc:
         raise UserError(str(exc)) from None
@@ -49,7 +49,7 @@ def run_analyze_command(args) -> int:
 def _model_text(m) -> str:
     same = {True: "same as live", False: f"live ran {m.live_file} {str(m.live_sha256)[:12]}",
             None: "the record names no live model"}[m.same_as_live]
-    return f"{m.source} {m.file} {m.sha256[:12]} ({same})"
+    return f"{m.source} {m.file} {m.sha256[:12]} on {m.engine} ({same})"
 
 
 def finding_rows(findings, id_label: str = "id") -> list[str]:

@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
         self._overlay: list[str] = []
         self._last_pose_drawn = None  # (monotonic s, position_h, heading_deg) last sent to the 3D view
         self._closing = self._closed_down = False
+        self.replay_windows: list = []  # open QtReplayWindows (closed with this window)
         self.setWindowTitle("HullWatch")
         self.setObjectName("HullWatchMainWindow")
         self.setDockOptions(QMainWindow.AllowTabbedDocks | QMainWindow.AllowNestedDocks | QMainWindow.AnimatedDocks)
@@ -166,6 +167,13 @@ class MainWindow(QMainWindow):
         self._flash_on = False
 
     def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_record_action = QAction("Open record…", self)
+        self.open_record_action.triggered.connect(lambda: self.open_replay(record=True))
+        self.open_tlog_action = QAction("Open telemetry log…", self)
+        self.open_tlog_action.triggered.connect(lambda: self.open_replay(record=False))
+        file_menu.addAction(self.open_record_action)
+        file_menu.addAction(self.open_tlog_action)
         view = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
@@ -621,6 +629,30 @@ class MainWindow(QMainWindow):
         self._keep(run_task("inspection report", write_report, folder, parent=self,
                             on_done=self._report_written, on_error=self._recording_failed))
 
+    def open_replay(self, record: bool = True, path=None):
+        """A replay-and-review window on a record folder or a telemetry log (asked for when
+        `path` is None); it loads in its own task, so the live station runs on."""
+        from PySide6.QtWidgets import QFileDialog
+
+        from .qt_replay_window import QtReplayWindow
+        from .station import records_root
+
+        if path is None:
+            start = str(records_root(self.station.config))
+            path = (QFileDialog.getExistingDirectory(self, "Mission record to replay", start) if record else
+                    QFileDialog.getOpenFileName(self, "Telemetry log to replay", start,
+                                                "MAVLink telemetry logs (*.tlog);;All files (*)")[0])
+            if not path:
+                return None
+        window = QtReplayWindow(self.settings)
+        window.setAttribute(Qt.WA_DeleteOnClose)
+        self.replay_windows.append(window)
+        window.destroyed.connect(lambda _=None, w=window: w in self.replay_windows and self.replay_windows.remove(w))
+        window.resize(1400, 900)
+        window.show()
+        window.open_path(path)
+        return window
+
     def _report_written(self, files) -> None:
         from PySide6.QtCore import QUrl
         from PySide6.QtGui import QDesktopServices
@@ -683,6 +715,8 @@ class MainWindow(QMainWindow):
             return
         self._closing = True
         self.save_settings()
+        for replay in list(self.replay_windows):
+            replay.close()
         if self.recording.is_recording():
             self.recording.closing()
             self.statusBar().showMessage("shutting down: closing the record, then stopping sources, detectors, "

@@ -258,6 +258,18 @@ class QtHullView(QWidget):
         self.actions.set_start(tuple(float(v) for v in p))
         self._request_render()
 
+    def set_trail(self, points_h) -> None:
+        """Replace the vehicle's trail with these (K, 3) positions in H (a replay seeking)."""
+        pts = np.asarray(points_h if points_h is not None else np.zeros((0, 3)), np.float32).reshape(-1, 3)
+        self._trail = collections.deque((p for p in pts[-TRAIL_MAX:]), maxlen=TRAIL_MAX)
+        self._request_render()
+
+    def set_findings(self, findings) -> None:
+        """Show these findings (finding_id, position_h, class_name) without a coverage
+        snapshot: a replayed record's final findings, on the uncoloured hull."""
+        self._findings = tuple(findings)
+        self._request_render()
+
     @staticmethod
     def _path_of(plan) -> np.ndarray | None:
         pts = [wp.position_h for leg in plan.legs for wp in leg.waypoints]

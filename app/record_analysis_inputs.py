@@ -120,7 +120,7 @@ class RecordTelemetry:
 
 
 def read_telemetry(tlog_path: Path, placement) -> RecordTelemetry:
-    """Replays the vehicle's messages (the first autopilot heartbeat names the system; the
+    """Replays the vehicle's messages (the first autopilot heartbeat names the system and component; the
     station's own messages in the tlog are skipped) through vehicle.telemetry.apply_message;
     a pose at every ATTITUDE, as the live pose feeder makes them."""
     from vehicle.state import VehicleState
@@ -141,9 +141,9 @@ def read_telemetry(tlog_path: Path, placement) -> RecordTelemetry:
             if system is None:
                 if msg.get_type() != "HEARTBEAT" or not is_autopilot_heartbeat(msg):
                     continue
-                system = hdr.srcSystem
-            if hdr.srcSystem != system:
-                continue
+                system = (hdr.srcSystem, hdr.srcComponent)
+            if (hdr.srcSystem, hdr.srcComponent) != system:
+                continue  # a companion computer on the same system (BlueOS) sends heartbeats of its own
             messages += 1
             kind = msg.get_type()
             before = state.cam_tilt

@@ -28,6 +28,7 @@ class ModelUse:
     sha256: str
     live_file: str | None
     live_sha256: str | None
+    engine: str = "onnxruntime"  # vision.detect.backends name: the arithmetic the detections came from
 
     @property
     def same_as_live(self) -> bool | None:

@@ -52,7 +52,8 @@ def analysis_entries(analysis) -> list[dict]:
             "notes": list(a.notes)}]
     for m in a.models:
         out.append({"entry": "model", "source": m.source, "file": m.file, "sha256": m.sha256,
-                    "live_file": m.live_file, "live_sha256": m.live_sha256, "same_as_live": m.same_as_live})
+                    "live_file": m.live_file, "live_sha256": m.live_sha256, "same_as_live": m.same_as_live,
+                    "engine": m.engine})
     out += [{"entry": "finding", **_finding(f, "analysis_finding_id")} for f in a.findings]
     out.append({"entry": "alarms", "count": len(a.alarms),
                 "by_source": dict(sorted(collections.Counter(x.source for x in a.alarms).items())),

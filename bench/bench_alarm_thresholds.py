@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import pickle
 import sys
 import time
 from pathlib import Path
@@ -99,9 +100,25 @@ class ReplayWorld:
         return _Frame(boxes, self._blank[shape])
 
 
-def _card(card, container: float, anomaly: float):
+def _card(card, container: float, anomaly: float, evidence=(0.0, 0.0)):
     thr = dict(card.class_thresholds, parasitic_container=container, niche_anomaly=anomaly)
-    return dataclasses.replace(card, class_thresholds=thr)
+    extra = dict(card.extra, alarm_evidence_conf_s={"parasitic_container": evidence[0], "niche_anomaly": evidence[1]})
+    return dataclasses.replace(card, class_thresholds=thr, extra=extra)
+
+
+def parse_rows(text: str) -> list[tuple]:
+    """"0.35/0.30,0.45/0.35@0.3,0.4/0.3@0.3/0.5" -> (container, anomaly, (evidence c, evidence a))."""
+    rows = []
+    for item in text.split(","):
+        pair, _, ev = item.partition("@")
+        c, a = (float(v) for v in pair.split("/"))
+        e = [float(v) for v in ev.split("/")] if ev else [0.0]
+        if len(e) == 1:
+            e = e * 2
+        if not (0 < min(c, a) and max(c, a) < 1 and len(e) == 2 and min(e) >= 0):
+            raise ValueError(item)
+        rows.append((c, a, tuple(e)))
+    return rows
 
 
 def _passes(runner, world_of, args):
@@ -125,12 +142,14 @@ def main() -> int:
     ap.add_argument("--containers", type=int, default=8)
     ap.add_argument("--clutter-worlds", type=int, default=3)
     ap.add_argument("--pairs", default=DEFAULT_PAIRS, help="container/anomaly threshold pairs, comma-separated")
+    ap.add_argument("--save-tape", metavar="FILE", help="keep the rendered truth and raw detections in FILE")
+    ap.add_argument("--tape", metavar="FILE", help="replay a saved tape instead of rendering and detecting")
     args = ap.parse_args()
     try:
-        pairs = [tuple(float(v) for v in p.split("/")) for p in args.pairs.split(",")]
-        assert all(len(p) == 2 and 0 < min(p) and max(p) < 1 for p in pairs)
-    except (ValueError, AssertionError):
-        ap.error("--pairs: give pairs like 0.35/0.30,0.45/0.35 (each between 0 and 1)")
+        pairs = parse_rows(args.pairs)
+    except ValueError:
+        ap.error("--pairs: give pairs like 0.35/0.30,0.45/0.35 (each between 0 and 1), each optionally with "
+                 "@E or @E/E (confidence-seconds of evidence before a container / anomaly alarm)")
 
     from vision.classes import CLASSES
     from vision.detect import OnnxDetector
@@ -139,13 +158,15 @@ def main() -> int:
     t0 = time.monotonic()
     detector = OnnxDetector(args.model, expected_classes=CLASSES, threads=1)
     others = min(detector.card.threshold(c) for c in CLASSES if c not in ba.ALARM_CLASSES)
-    floor = min(min(min(p) for p in pairs), others) * WEAK_FRACTION
+    floor = min(min(min(p[:2]) for p in pairs), others) * WEAK_FRACTION
     tape = Tape()
+    if args.tape:
+        tape.frames = _load_tape(Path(args.tape), detector.card.sha256, args, floor)
     worlds = ba._worlds(args.seed)
     rows = []
-    for i, (cth, ath) in enumerate(pairs):
-        card = _card(detector.card, cth, ath)
-        if i == 0:
+    for i, (cth, ath, ev) in enumerate(pairs):
+        card = _card(detector.card, cth, ath, ev)
+        if i == 0 and not args.tape:
             det = RecordingDetector(detector, floor, tape, card)
             world_of = lambda k: _Wrapped(worlds(k), RecordingWorld(worlds(k).world, tape))  # noqa: E731
         else:
@@ -153,29 +174,51 @@ def main() -> int:
             det = ReplayDetector(tape, card, detector.classes)
             world_of = lambda k: _Wrapped(worlds(k), ReplayWorld(tape))  # noqa: E731
         row = _passes(ba.Runner(det), world_of, args)
-        if i and tape.cursor != len(tape.frames):
+        if i == 0 and args.save_tape:
+            _save_tape(Path(args.save_tape), tape, detector.card.sha256, args, floor)
+        if (i or args.tape) and tape.cursor != len(tape.frames):
             raise RuntimeError(f"replay took {tape.cursor} frames of {len(tape.frames)}: the passes diverged")
-        rows.append({"container_threshold": cth, "anomaly_threshold": ath, **row,
+        rows.append({"container_threshold": cth, "anomaly_threshold": ath, "evidence_conf_s": list(ev), **row,
                      "goal_met": row["alarms_per_min"] <= ba.GOAL_ALARMS_PER_MIN
                      and (row["found_fraction"] or 0) >= 0.9})
-        print(f"{cth:.2f}/{ath:.2f}: {row['alarms_per_min']:.2f} alarms/min, {row['containers_found']}/"
+        print(f"{cth:.2f}/{ath:.2f}@{ev[0]:g}/{ev[1]:g}: {row['alarms_per_min']:.2f} alarms/min, {row['containers_found']}/"
               f"{row['containers_in_view']} containers", file=sys.stderr, flush=True)
     out = {"model": Path(args.model).name, "model_sha256": detector.card.sha256, "seed": args.seed,
            "minutes_bare": args.minutes, "frames": len(tape.frames), "detector_floor": floor, "rows": rows,
            "wall_s": round(time.monotonic() - t0, 1)}
     print(f"model {out['model']}; worlds from seed {args.seed}; {len(tape.frames)} frames detected once "
           f"(down to {floor:.3f}), replayed per row")
-    print(f"{'container/anomaly':<18} {'alarms/min':>10} {'bare':>5} {'clutter':>8} {'containers':>11} "
+    print(f"{'container/anomaly @evidence':<28} {'alarms/min':>10} {'bare':>5} {'clutter':>8} {'containers':>11} "
           f"{'latency p50':>12} {'goal':>5}")
     for r in rows:
         lat = "n/a" if r["latency_s_p50"] is None else f"{r['latency_s_p50']:.1f} s"
-        print(f"{r['container_threshold']:.2f} / {r['anomaly_threshold']:.2f}      {r['alarms_per_min']:>10.2f} "
+        ev = "@{:g}/{:g}".format(*r["evidence_conf_s"])
+        print(f"{r['container_threshold']:.2f} / {r['anomaly_threshold']:.2f} {ev:<15} {r['alarms_per_min']:>10.2f} "
               f"{r['bare_alarms']:>5} {r['clutter_alarms']:>8} {r['containers_found']:>5} / {r['containers_in_view']:<3} "
               f"{lat:>12} {'PASS' if r['goal_met'] else 'FAIL':>5}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=1))
     print(f"wrote {RESULTS}")
     return 0
+
+
+def _tape_key(sha256: str, args, floor: float) -> dict:
+    return {"model_sha256": sha256, "seed": args.seed, "minutes": args.minutes, "containers": args.containers,
+            "clutter_worlds": args.clutter_worlds, "floor": round(floor, 6)}
+
+
+def _save_tape(path: Path, tape: Tape, sha256: str, args, floor: float) -> None:
+    with path.open("wb") as f:
+        pickle.dump({"key": _tape_key(sha256, args, floor), "frames": tape.frames}, f)
+
+
+def _load_tape(path: Path, sha256: str, args, floor: float) -> list:
+    with path.open("rb") as f:
+        saved = pickle.load(f)  # a tape this script wrote on this machine, not foreign input
+    want = _tape_key(sha256, args, floor)
+    if saved["key"] != want:
+        sys.exit(f"{path}: recorded with {saved['key']}, this run needs {want}: record it again with --save-tape")
+    return saved["frames"]
 
 
 class _Wrapped:

@@ -12,8 +12,9 @@ nothing. Findings the map merged into another are named on the survivor, never c
 
 Review entries in an addendum (any addendum kind; other entries are shown as written):
     {"alarm_id": 3 | "finding_id": 1, "decision": "confirmed" | "dismissed" | "note" |
-     "acknowledged", "text": "reason or note", "reviewer": "name" (default: the
-     addendum's author), "t_utc": "ISO 8601" (default: the addendum's created_utc)}
+     "acknowledged" | "measurement" | "evidence_photo", "text": "reason or note", "reviewer":
+     "name" (default: the addendum's author), "t_utc": "ISO 8601" (default: the addendum's
+     created_utc)} + "length_m", "frame_index"... (app/replay_review.py)
 ("verdict" is read as "decision", "reason" as "text".)
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ import hashlib
 import json
 from pathlib import Path
 
-REVIEW_KINDS = ("confirmed", "dismissed", "note", "acknowledged")
+REVIEW_KINDS = ("confirmed", "dismissed", "note", "acknowledged", "measurement", "evidence_photo")
 DECISION_KINDS = ("confirmed", "dismissed")
 NOT_REVIEWED = "not reviewed"
 ENTRY_TEXT_MAX = 400  # characters of an unrecognised addendum entry shown in the report
@@ -137,8 +138,8 @@ def _int(value) -> int | None:
 
 
 def _tracks(pairs) -> tuple[tuple[str, int], ...]:
-    return tuple((str(p[0]), int(p[1])) for p in pairs or () if isinstance(p, (list, tuple)) and len(p) == 2
-                 and _int(p[1]) is not None)
+    return tuple((str(p[0]), int(p[1])) for p in pairs or () if isinstance(p, (list, tuple)) and len(p) == 2 and
+                 _int(p[1]) is not None)
 
 
 def _mission_decisions(events) -> list[Decision]:
@@ -147,8 +148,8 @@ def _mission_decisions(events) -> list[Decision]:
         kind = e.kind.removeprefix("operator_alarm_")
         if e.kind.startswith("operator_alarm_") and kind in REVIEW_KINDS:
             p = e.payload
-            t = parse_utc(p.get("t_review_utc")) or e.t_utc_s
-            out.append(Decision(kind, str(p.get("reviewer") or "?"), t, str(p.get("text") or ""),
+            out.append(Decision(kind, str(p.get("reviewer") or "?"), parse_utc(p.get("t_review_utc")) or e.t_utc_s,
+                                str(p.get("text") or ""),
                                 _int(p.get("alarm_id")), _int(p.get("finding_id")), None))
     return out
 
@@ -165,25 +166,32 @@ def _addendum_decisions(addenda) -> tuple[list[Decision], list[AddendumInfo]]:
             alarm_id, finding_id = _int(entry.get("alarm_id")), _int(entry.get("finding_id"))
             if kind in REVIEW_KINDS and (alarm_id is not None or finding_id is not None):
                 t = parse_utc(entry.get("t_utc")) or parse_utc(created)
-                text = entry.get("text", entry.get("reason")) or ""
-                decisions.append(Decision(kind, str(entry.get("reviewer") or author), t, str(text), alarm_id,
-                                          finding_id, seq, author, parse_utc(created)))
+                decisions.append(Decision(kind, str(entry.get("reviewer") or author), t, _entry_text(kind, entry),
+                                          alarm_id, finding_id, seq, author, parse_utc(created)))
             else:
                 other.append(json.dumps(entry, ensure_ascii=False, sort_keys=True)[:ENTRY_TEXT_MAX])
-        signer = doc.get("signer") if isinstance(doc.get("signer"), dict) else {}
-        kind = str(doc.get("kind") or "?")
+        signer, kind = (doc.get("signer") if isinstance(doc.get("signer"), dict) else {}), str(doc.get("kind") or "?")
         infos.append(AddendumInfo(seq, kind, author, str(created or "?"), signer.get("key_id"), len(entries),
                                   tuple(other[:OTHER_ENTRIES_SHOWN]), len(other), f"addenda/{seq:04d}_{kind}.json"))
     return decisions, infos
+
+
+def _entry_text(kind: str, entry: dict) -> str:
+    """A measurement's length, or an evidence photo's frame and its file's SHA-256, then the words."""
+    text, length, n = str(entry.get("text", entry.get("reason")) or ""), entry.get("length_m"), "frame"
+    head = f"{length:.3f} m" if kind == "measurement" and isinstance(length, (int, float)) else ""
+    if kind == "evidence_photo":
+        n, where = ("ping" if "ping_index" in entry else n), entry.get("segment") or entry.get("file")
+        head = (f"{entry.get('source', 'camera')} {n} {entry.get(n + '_index', '?')} of {where} "
+                f"(SHA-256 {entry.get('segment_sha256') or entry.get('file_sha256')})")
+    return f"{head}: {text}" if head and text else head or text
 
 
 def _history(decisions) -> tuple[Decision, ...]:
     """Oldest first: the mission's by time, then the addenda in their signed order (a time
     written inside an addendum is the reviewer's word; the chain's order is proven)."""
     def order(d: Decision):
-        if d.addendum is None:
-            return (0, d.t_utc_s if d.t_utc_s is not None else 0.0, 0)
-        return (1, 0.0, d.addendum)
+        return (0, d.t_utc_s if d.t_utc_s is not None else 0.0, 0) if d.addendum is None else (1, 0.0, d.addendum)
     return tuple(sorted(decisions, key=order))  # stable: entries of one addendum keep their order
 
 
@@ -202,8 +210,7 @@ def _alarms(folder: Path, events, decisions) -> list[AlarmInfo]:
         png, status, rel = None, "none recorded", p.get("file")
         if isinstance(rel, str) and rel:
             try:
-                png = (folder / rel).read_bytes()
-                recorded = p.get("sha256")
+                png, recorded = (folder / rel).read_bytes(), p.get("sha256")
                 status = ("intact" if not recorded or hashlib.sha256(png).hexdigest() == recorded
                           else "altered: its SHA-256 differs from the alarm event's")
             except OSError:
@@ -259,9 +266,8 @@ def _finding_payloads(events, final: dict | None, notes: list[str]):
 
 def link_findings(folder: Path, events, final: dict | None, addenda, models) -> Linked:
     notes: list[str] = []
-    decisions = _mission_decisions(events)
     later, addendum_infos = _addendum_decisions(addenda)
-    decisions += later
+    decisions = _mission_decisions(events) + later
     alarms = _alarms(folder, events, decisions)
     offsets = _clock_offsets(events)
     taken: set[int] = set()
@@ -270,20 +276,16 @@ def link_findings(folder: Path, events, final: dict | None, addenda, models) -> 
         fid = payload["finding_id"]
         tracks = set(_tracks(payload.get("tracks")))
         mine = tuple(a for a in alarms if a.alarm_id not in taken and tracks & set(a.tracks))
-        taken |= {a.alarm_id for a in mine}
         ids = {a.alarm_id for a in mine}
-        history = _history(d for d in decisions
-                           if d.alarm_id in ids or (d.alarm_id is None and d.finding_id == fid))
+        taken |= ids
+        history = _history(d for d in decisions if d.alarm_id in ids or (d.alarm_id is None and d.finding_id == fid))
         sources = tuple(str(s) for s in payload.get("sources") or ())
         offset = next((offsets[s] for s in sources if s in offsets), None)
         first_t, last_t = payload.get("first_t_s"), payload.get("last_t_s")
-        if offset is not None and isinstance(first_t, (int, float)) and isinstance(last_t, (int, float)):
-            first_utc, last_utc = first_t + offset, last_t + offset
-        else:
-            first_utc, last_utc = first_evt, last_evt
+        timed = offset is not None and isinstance(first_t, (int, float)) and isinstance(last_t, (int, float))
+        first_utc, last_utc = (first_t + offset, last_t + offset) if timed else (first_evt, last_evt)
         addr = payload.get("address") if isinstance(payload.get("address"), dict) else {}
-        size = payload.get("size_m")
-        conf = payload.get("best_confidence")
+        size, conf = payload.get("size_m"), payload.get("best_confidence")
         findings.append(FindingInfo(
             fid, str(payload.get("class_name") or "?"), float(conf) if isinstance(conf, (int, float)) else None,
             sources, tuple(m for m in models if m.source in sources), first_utc, last_utc, addr.get("side"),

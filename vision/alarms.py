@@ -4,7 +4,15 @@ to date while the track lives so the pilot reviews the best picture, not the fir
 that breaks and restarts on the same object (a few missed frames, a glare) joins the alarm
 it continues instead of raising a second one, and so does a track of the other alarm class
 on the same object (a bag strapped in a thruster tunnel is seen as both): the alarm takes
-the class of its most confident view."""
+the class of its most confident view.
+
+Evidence: a confirmed track raises its alarm only once it has gathered enough evidence,
+the sum over its frames of confidence x time (confidence-seconds, each frame counting for
+the time since the track's previous confirmed frame, at most EVIDENCE_DT_MAX_S), so the rule means
+the same at 5 and at 25 frames/s. A bag in view is seen steadily for seconds; what fools
+the model (a fender, an anode, a fish) mostly flickers at middling confidence. The level
+per class comes from the model card ("alarm_evidence_conf_s"), chosen on rendered passes
+(bench/bench_alarm_thresholds.py); without it the alarm is raised on confirmation."""
 from __future__ import annotations
 
 import dataclasses
@@ -18,6 +26,8 @@ from .detections import Detections, box_iou
 SNAPSHOT_MARGIN = 0.25  # context around the box, as a fraction of its size
 REJOIN_WINDOW_S = 3.0  # a new track this soon after an alarm's last sighting ...
 REJOIN_IOU = 0.3  # ... overlapping its last box is the same object
+EVIDENCE_DT_MAX_S = 0.25  # a frame after a gap counts for no more than this
+EVIDENCE_TRACKS_MAX = 256
 
 
 @dataclasses.dataclass
@@ -38,10 +48,17 @@ class Alarm:
 
 
 class AlarmBook:
-    def __init__(self, classes, source: str, alarm_classes=ALARM_CLASSES, ids=None):
+    def __init__(self, classes, source: str, alarm_classes=ALARM_CLASSES, ids=None, evidence_conf_s=None):
         """ids: an iterator of alarm ids shared by the station's books (camera and sonar),
-        so an alarm id names one alarm across sources; default: this book's own 1, 2, ..."""
+        so an alarm id names one alarm across sources; default: this book's own 1, 2, ...
+        evidence_conf_s: {class name: confidence-seconds a track needs before it alarms}."""
         self.classes = tuple(classes)
+        self._need = np.zeros(len(self.classes))
+        for name, level in (evidence_conf_s or {}).items():
+            if name not in self.classes or not float(level) >= 0.0:
+                raise ValueError(f"alarm evidence {name!r}: {level!r} (a known class and a level >= 0)")
+            self._need[self.classes.index(name)] = float(level)
+        self._evidence: dict[int, list[float]] = {}  # track id -> [conf-seconds, last frame time]
         self.source = source
         self._alarm_ids = {i for i, c in enumerate(self.classes) if c in alarm_classes}
         self.alarms: dict[int, Alarm] = {}  # by alarm id
@@ -59,9 +76,11 @@ class AlarmBook:
             box = tuple(float(v) for v in tracked.xyxy[i])
             alarm = self._by_track.get(tid)
             if alarm is None:
-                name = self.classes[int(tracked.class_id[i])]
-                alarm = self._rejoined(box, t_s)
+                alarm = self._rejoined(box, t_s)  # the same object again: no new evidence needed
                 if alarm is None:
+                    if not self._enough(tid, int(tracked.class_id[i]), conf, t_s):
+                        continue
+                    name = self.classes[int(tracked.class_id[i])]
                     alarm = Alarm(next(self._next), self.source, tid, name, conf, t_s, t_s, box, _crop(image, box),
                                   track_ids=[tid], last_box_xyxy=box)
                     self.alarms[alarm.alarm_id] = alarm
@@ -78,6 +97,19 @@ class AlarmBook:
                 alarm.class_name = self.classes[int(tracked.class_id[i])]
         return new
 
+    def _enough(self, tid: int, class_id: int, conf: float, t_s: float) -> bool:
+        need = self._need[class_id]
+        if need <= 0.0:
+            return True
+        if len(self._evidence) > EVIDENCE_TRACKS_MAX:  # tracks that died short of an alarm
+            self._evidence = {k: v for k, v in self._evidence.items() if t_s - v[1] <= REJOIN_WINDOW_S}
+        acc = self._evidence.setdefault(tid, [0.0, t_s])  # the first confirmed frame starts the clock
+        acc[0] += conf * min(max(t_s - acc[1], 0.0), EVIDENCE_DT_MAX_S)
+        acc[1] = t_s
+        if acc[0] < need:
+            return False
+        del self._evidence[tid]
+        return True
 
     def _rejoined(self, box, t_s: float) -> Alarm | None:
         best, best_iou = None, REJOIN_IOU

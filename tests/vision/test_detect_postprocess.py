@@ -67,8 +67,13 @@ def test_model_card_errors_name_the_problem(tmp_path):
     p = _card(tmp_path, class_thresholds={"whale": 0.3})
     with pytest.raises(ModelError, match="whale"):
         load_card(p)
-    card = load_card(_card(tmp_path, class_thresholds={"propeller": 0.6}, metrics={"map50": 0.8}), CLASSES)
+    p = _card(tmp_path, alarm_evidence_conf_s={"parasitic_container": "lots"})
+    with pytest.raises(ModelError, match="alarm_evidence_conf_s"):
+        load_card(p)
+    card = load_card(_card(tmp_path, class_thresholds={"propeller": 0.6}, metrics={"map50": 0.8},
+                           alarm_evidence_conf_s={"parasitic_container": 0.4}), CLASSES)
     assert card.threshold("propeller") == 0.6 and card.threshold("rudder") == 0.25
+    assert card.alarm_evidence() == {"parasitic_container": 0.4}
     assert card.extra["metrics"] == {"map50": 0.8}
 
 

@@ -113,3 +113,34 @@ def test_the_other_alarm_class_on_the_same_object_joins_its_alarm():
     alarm = raised[0]
     assert len(alarm.track_ids) == 2 and alarm.class_name == "niche_anomaly"  # 0.86 beat 0.6
     assert alarm.confidence == pytest.approx(0.86)
+
+
+def test_an_alarm_waits_for_enough_evidence_whatever_the_frame_rate():
+    """0.3 confidence-seconds: a steady bag at 0.6 alarms after about 0.5 s of confirmed
+    sightings at 10 and at 25 frames/s alike; a track that flickers at 0.4 for 0.4 s does not."""
+    bag = CLASSES.index("parasitic_container")
+
+    def first_alarm_s(fps: float, conf: float, seconds: float):
+        from vision.tracking import TrackerConfig
+
+        tracker = ByteTracker(TrackerConfig(high_conf=0.3, low_conf=0.15, new_track_conf=0.3))
+        book = AlarmBook(CLASSES, "camera", evidence_conf_s={"parasitic_container": 0.3})
+        for k in range(int(seconds * fps)):
+            det = Detections([[100.0 + k, 100, 160 + k, 150]], [conf], [bag])
+            if book.update(tracker.update(det), k / fps, None):
+                return k / fps
+        return None
+
+    confirmed_10, confirmed_25 = 2 / 10, 2 / 25  # the tracker confirms on the third frame
+    at_10, at_25 = first_alarm_s(10, 0.6, 3.0), first_alarm_s(25, 0.6, 3.0)
+    assert at_10 - confirmed_10 == pytest.approx(0.5, abs=0.11)
+    assert at_25 - confirmed_25 == pytest.approx(0.5, abs=0.05)
+    assert first_alarm_s(10, 0.4, 0.6) is None  # 0.4 x 0.3 s after confirmation = 0.12 < 0.3
+    assert first_alarm_s(10, 0.4, 1.2) is not None  # seen long enough, even at 0.4
+
+
+def test_evidence_levels_must_name_known_classes():
+    with pytest.raises(ValueError, match="bagg"):
+        AlarmBook(CLASSES, "camera", evidence_conf_s={"bagg": 0.3})
+    with pytest.raises(ValueError, match="niche_anomaly"):
+        AlarmBook(CLASSES, "camera", evidence_conf_s={"niche_anomaly": -1})

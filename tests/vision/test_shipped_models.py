@@ -145,3 +145,40 @@ def test_tracker_keeps_one_id_along_a_pass(world, detector):
         pytest.skip(f"seed {seed}: the model confirmed the container in only {len(ids)} frames")
     values, counts = np.unique(ids, return_counts=True)
     assert counts.max() / len(ids) >= 0.8, f"seed {seed}: ids {dict(zip(values.tolist(), counts.tolist()))}"
+
+
+def test_openvino_bf16_keeps_the_shipped_models_boxes_and_serves_two_threads(world, detector):
+    """Re-analysis runs OpenVINO in bf16 where the CPU allows (about twice ONNX Runtime's
+    speed): the confident boxes stay within a few pixels of the live runtime's, and two
+    threads sharing one detector (analysis's pool) get what one thread gets."""
+    import concurrent.futures
+
+    from sim.camera_render import CameraConfig
+    from vision.detect import OnnxDetector
+    from vision.detect.backends import bf16_supported
+
+    if not bf16_supported():
+        pytest.skip("this CPU has no bf16 units (or OpenVINO is not installed)")
+    seed, model, placement, scenario, w = world
+    rng = np.random.default_rng(seed + 3)
+    bf16 = OnnxDetector(CAMERA_MODEL, expected_classes=CLASSES, backend="openvino-bf16")
+    assert bf16.backend.name == "openvino-bf16"
+    objs = [o for o in scenario.objects if o.class_name == "parasitic_container" and o.kind != "sea_chest_package"]
+    images = [w.render_camera(_look_at(w, o.center_h, o.normal_h, 1.6), CameraConfig(light_power=15.0), rng).image
+              for o in objs[:4]]
+    compared = 0
+    for img in images:
+        a, b = detector(img, conf=0.3), bf16(img, conf=0.2)
+        for i in range(len(a)):
+            same = (b.class_id == a.class_id[i])
+            assert same.any(), f"seed {seed}: bf16 lost a {CLASSES[a.class_id[i]]} at {a.confidence[i]:.2f}"
+            err = np.abs(b.xyxy[same] - a.xyxy[i]).max(axis=1)
+            j = int(np.argmin(err))
+            assert err[j] <= 4.0 and abs(b.confidence[same][j] - a.confidence[i]) <= 0.06, f"seed {seed}"
+            compared += 1
+    assert compared >= 2, f"seed {seed}: too few confident boxes to compare"
+    serial = [bf16(img, conf=0.2) for img in images * 2]
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        parallel = list(pool.map(lambda im: bf16(im, conf=0.2), images * 2))
+    for s, p in zip(serial, parallel):
+        assert np.array_equal(s.xyxy, p.xyxy) and np.array_equal(s.confidence, p.confidence)

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 FORMAT, VERSION = "hullwatch-model-card", 1
+EVIDENCE_FIELD = "alarm_evidence_conf_s"
 
 
 class ModelError(ValueError):
@@ -29,6 +30,10 @@ class ModelCard:
 
     def threshold(self, class_name: str) -> float:
         return float(self.class_thresholds.get(class_name, self.conf_threshold))
+
+    def alarm_evidence(self) -> dict:
+        """{class: confidence-seconds a track gathers before it alarms} (vision.alarms)."""
+        return dict(self.extra.get(EVIDENCE_FIELD) or {})
 
     def to_dict(self) -> dict:
         return {"format": FORMAT, "version": VERSION, "name": self.name, "kind": self.kind,
@@ -85,6 +90,10 @@ def load_card(model_path, expected_classes=None) -> ModelCard:
     unknown = set(card.class_thresholds) - set(card.classes)
     if unknown:
         raise ModelError(f"{path}: class_thresholds names classes the model lacks: {sorted(unknown)}")
+    evidence = card.extra.get(EVIDENCE_FIELD, {})
+    if not isinstance(evidence, dict) or any(
+            c not in card.classes or not isinstance(v, (int, float)) or not v >= 0 for c, v in evidence.items()):
+        raise ModelError(f"{path}: {EVIDENCE_FIELD} must map the model's classes to numbers >= 0, got {evidence!r}")
     return card
 
 

@@ -122,7 +122,8 @@ def run_offline(detector, input_path, out_dir, *, write_media: bool = True, prog
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = OfflineSummary(kind)
     tracker = tracker_for(detector)
-    alarm_book = AlarmBook(detector.classes, "sonar" if kind == "sonar" else "camera")
+    alarm_book = AlarmBook(detector.classes, "sonar" if kind == "sonar" else "camera",
+                           evidence_conf_s=card.alarm_evidence() if (card := getattr(detector, "card", None)) else None)
     writer = None
     t_start = time.perf_counter()
     first_t = last_t = None

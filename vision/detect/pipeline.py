@@ -49,12 +49,17 @@ class PipelineStats:
     last_error: str = ""
 
 
+def _evidence(detector) -> dict | None:
+    card = getattr(detector, "card", None)
+    return card.alarm_evidence() if card is not None else None
+
+
 class DetectionPipeline:
     def __init__(self, detector, *, source: str = "camera", on_result=None, tracker: ByteTracker | None = None,
                  clock=time.monotonic, alarm_ids=None):
         self.detector = detector
         self.tracker = tracker or tracker_for(detector)
-        self.alarms = AlarmBook(detector.classes, source, ids=alarm_ids)
+        self.alarms = AlarmBook(detector.classes, source, ids=alarm_ids, evidence_conf_s=_evidence(detector))
         self.on_result = on_result
         self._clock = clock
         self._slot = LatestSlot()
