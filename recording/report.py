@@ -176,15 +176,16 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_report(record_dir, pdf_path=None) -> ReportFiles:
+def write_report(record_dir, pdf_path=None, font_dirs=()) -> ReportFiles:
     """Gather, render all four files, then write them. Raises RecordError naming the
-    problem: a folder that is not a closed record, a damaged one, an unwritable output."""
+    problem: a folder that is not a closed record, a damaged one, an unwritable output.
+    font_dirs: folders searched first for DejaVu Sans (the installer bundles a copy)."""
     from .report_html import render_html
     from .report_pdf import render_pdf
 
     files = report_files(record_dir, pdf_path)
     data = gather_report_data(Path(record_dir))
-    rendered = {files.pdf: render_pdf(data), files.html: render_html(data).encode("utf-8"),
+    rendered = {files.pdf: render_pdf(data, font_dirs), files.html: render_html(data).encode("utf-8"),
                 files.json: (json.dumps(report_json(data), indent=1, ensure_ascii=False) + "\n").encode("utf-8"),
                 files.csv: report_csv(data).encode("utf-8")}
     folder = files.pdf.parent

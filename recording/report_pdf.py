@@ -29,17 +29,18 @@ _FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/L
 _TOTAL_FORM = "hullwatch_page_total"
 
 
-@functools.lru_cache(maxsize=1)
-def _fonts() -> tuple[str, str, bool]:
+@functools.lru_cache(maxsize=4)
+def _fonts(first_dirs: tuple = ()) -> tuple[str, str, bool]:
     """(regular, bold, unicode): DejaVu Sans when it can be found (names in any script),
-    else the PDF's built-in Helvetica (Latin-1 only)."""
+    first in `first_dirs` (the installer's bundled copy), else the PDF's built-in
+    Helvetica (Latin-1 only)."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    dirs = list(_FONT_DIRS)
+    dirs = [str(d) for d in first_dirs] + list(_FONT_DIRS)
     spec = importlib.util.find_spec("matplotlib")  # only its font files, not the package
     if spec is not None and spec.submodule_search_locations:
-        dirs.insert(0, str(Path(list(spec.submodule_search_locations)[0]) / "mpl-data" / "fonts" / "ttf"))
+        dirs.append(str(Path(list(spec.submodule_search_locations)[0]) / "mpl-data" / "fonts" / "ttf"))
     for folder in dirs:
         regular, bold = Path(folder) / "DejaVuSans.ttf", Path(folder) / "DejaVuSans-Bold.ttf"
         if regular.is_file() and bold.is_file():
@@ -53,10 +54,10 @@ def _fonts() -> tuple[str, str, bool]:
 
 
 class _Styles:
-    def __init__(self):
+    def __init__(self, font_dirs: tuple = ()):
         from reportlab.lib.styles import ParagraphStyle
 
-        self.regular, self.bold, self.unicode = _fonts()
+        self.regular, self.bold, self.unicode = _fonts(tuple(font_dirs))
         base = ParagraphStyle("body", fontName=self.regular, fontSize=BODY_PT, leading=BODY_PT * 1.25)
         self.body = base
         self.small = ParagraphStyle("small", base, fontSize=SMALL_PT, leading=SMALL_PT * 1.25)
@@ -208,13 +209,13 @@ def _rest(data: ReportData, st: _Styles, width_mm: float) -> list:
     return out + [st.p(line, st.small) for line in rt.about_lines(data)]
 
 
-def render_pdf(data: ReportData) -> bytes:
+def render_pdf(data: ReportData, font_dirs=()) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.pdfgen.canvas import Canvas
     from reportlab.platypus import PageBreak, SimpleDocTemplate
 
-    st = _Styles()
+    st = _Styles(font_dirs)
     page_w, page_h = A4
     width_mm = page_w / mm - 2 * MARGIN_MM - FRAME_PADDING_MM
     head, digest = st.plain(f"{rt.TITLE} · {rt.header(data)}"), data.integrity.manifest_sha256 or "none"

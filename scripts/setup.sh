@@ -9,9 +9,10 @@ VENV="$REPO/.venv"
 # Debian packages a fresh machine lacks (see README "Set-up"):
 #  libusb-1.0-0 (open3d links it), libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0
 #  libxkbcommon-x11-0 (Qt xcb platform), libgl1 libegl1 (Qt/GL), libpulse0 (QtMultimedia),
-#  libgomp1 (onnxruntime), xvfb + xauth (virtual display for GUI tests), python3-venv.
+#  libgomp1 (onnxruntime), xvfb + xauth (virtual display for GUI tests), python3-venv,
+#  fonts-dejavu-core (the PDF report's font: names in any script; the installer bundles it).
 DEB_PACKAGES=(libusb-1.0-0 libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0
-              libgl1 libegl1 libpulse0 libgomp1 xvfb xauth)
+              libgl1 libegl1 libpulse0 libgomp1 xvfb xauth fonts-dejavu-core)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

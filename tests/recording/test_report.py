@@ -224,3 +224,27 @@ def test_a_read_only_output_folder_is_a_clear_error(tmp_path, key_dir):
         if shutil.which("chattr"):
             subprocess.run(["chattr", "-i", str(out)], capture_output=True, timeout=10)
         out.chmod(0o755)
+
+
+def test_the_pdf_font_comes_from_the_folders_given_first(tmp_path, monkeypatch):
+    """The installer bundles DejaVu Sans in resources/fonts for machines without it: a
+    folder given first is used even when no system copy exists; without any, Helvetica."""
+    import shutil
+
+    from recording import report_pdf
+
+    system = next((Path(d) for d in report_pdf._FONT_DIRS if (Path(d) / "DejaVuSans-Bold.ttf").is_file()), None)
+    if system is None:
+        pytest.skip("no DejaVu Sans on this machine to copy (apt-get install fonts-dejavu-core)")
+    bundled = tmp_path / "fonts"
+    bundled.mkdir()
+    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
+        shutil.copy(system / name, bundled / name)
+    monkeypatch.setattr(report_pdf, "_FONT_DIRS", ())
+    monkeypatch.setattr(report_pdf.importlib.util, "find_spec", lambda name: None)  # hide matplotlib's copy
+    report_pdf._fonts.cache_clear()
+    try:
+        assert report_pdf._fonts((tmp_path / "empty",)) == ("Helvetica", "Helvetica-Bold", False)
+        assert report_pdf._fonts((bundled,)) == ("HW-Sans", "HW-Sans-Bold", True)
+    finally:
+        report_pdf._fonts.cache_clear()
