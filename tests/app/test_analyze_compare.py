@@ -122,8 +122,12 @@ def test_the_cli_analysis_on_two_workers_gives_the_same_findings(record, analysi
     copy = tmp_path / record.name
     shutil.copytree(record, copy, ignore=shutil.ignore_patterns("addenda"))
     monkeypatch.setenv("HULLWATCH_KEY_DIR", str(tmp_path / "keys"))
-    assert run_analyze_command(argparse.Namespace(record=str(copy), model=None, sonar_model=None, json=True)) == 0
+    assert run_analyze_command(argparse.Namespace(record=str(copy), model=None, sonar_model=None, json=True,
+                                                  engine="fastest")) == 0
     out = json.loads(capsys.readouterr().out)
+    from vision.detect.backends import fastest_backend
+
+    assert {m["engine"] for m in out["models"]} == {fastest_backend()}  # the addendum names the arithmetic
     assert out["findings"] == [json.loads(json.dumps(f.to_dict())) for f in analysis.findings]
     assert [x["alarm_id"] for x in out["alarms"]] == [x.alarm_id for x in analysis.alarms]
     assert (copy / "addenda" / "0001_analysis.json").is_file() and out["addendum"].endswith("0001_analysis.json")
