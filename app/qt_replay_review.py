@@ -1,62 +1,51 @@
-"""The review of a record's findings: each finding with its class, confidence, time, place
-on the hull and decision, and the reviewer's calls on it (confirm, dismiss with a reason,
-note, measurement, evidence photo of the frame on screen).
+"""The review of a record's findings and alarms: each finding (class, confidence, time,
+place on the hull, decision), then each alarm no finding holds (class, confidence, time,
+source, decision), and the reviewer's calls on the selected row: confirm, dismiss with a
+reason, note, measurement, evidence photo (the camera frame or the sonar ping on screen).
 
-Every call is written at once as a signed review addendum (app.replay_review.write_review)
-in a task, then the findings are read back from the record (also in a task), so the list
-always shows what the record says. The reviewer's name is remembered in QSettings.
+Every call is written at once as a signed review addendum (app.replay_review.write_review,
+target "finding" or "alarm") in a task, then the list is read back from the record (also
+in a task), so it always shows what the record says. The reviewer's name is remembered in
+QSettings.
 """
 from __future__ import annotations
 
 import datetime as dt
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QHBoxLayout, QHeaderView, QInputDialog, QLabel, QLineEdit,
-                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGridLayout, QHBoxLayout, QHeaderView, QInputDialog,
+                               QLabel, QLineEdit, QPushButton, QTableWidget, QVBoxLayout, QWidget)
 
 from .qt_alarms_dialogs import DismissReasonDialog, NoteDialog
+from .qt_replay_review_rows import COLUMNS, fill_table, history_text, read_rows
 from .qt_tasks import run_task
-from .qt_theme import colour
 
-COLUMNS = ("Id", "Class", "Confidence", "First seen (UTC)", "Place on hull", "Decision")
 BUTTON_MIN_PX = 40
-_DECISION_ROLE = {"confirmed": "alarm", "dismissed": "stale"}
-
-
-def describe_place(f) -> str:
-    parts = []
-    if f.side:
-        parts.append(f.side)
-    if f.x_from_stern_m is not None:
-        parts.append(f"{f.x_from_stern_m:.1f} m from stern")
-    if f.depth_below_waterline_m is not None:
-        parts.append(f"{f.depth_below_waterline_m:.1f} m below waterline")
-    if f.niche:
-        parts.append(f.niche)
-    return ", ".join(parts) or "not placed"
-
-
-def _utc(t_s: float | None) -> str:
-    return "—" if t_s is None else dt.datetime.fromtimestamp(t_s, dt.timezone.utc).strftime("%H:%M:%S")
+PHOTO_SOURCES = (("camera", "camera frame"), ("sonar", "sonar ping"))
 
 
 class QtReplayReview(QWidget):
-    """seek_requested(t_s): show this finding's time; review_written(path): an addendum
-    was signed; message(str): what happened, for the status bar."""
+    """seek_requested(t_s): show this row's time; review_written(path): an addendum was
+    signed; message(str): what happened, for the status bar.
+
+    current_frame() -> (frame index, "camera") and current_ping() -> (ping index, "sonar")
+    name what is on screen (None: nothing); without current_ping, photos are camera only."""
 
     seek_requested = Signal(float)
     review_written = Signal(str)
     message = Signal(str)
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None, *,
-                 current_frame=lambda: None, key=None) -> None:
+                 current_frame=lambda: None, current_ping=None, key=None) -> None:
         super().__init__(parent)
         self.settings = settings or QSettings("HullWatch", "HullWatch")
-        self._current_frame = current_frame  # () -> (frame index, source) on screen, or None
+        self._shown = {"camera": current_frame, "sonar": current_ping}
         self._key = key  # None: this installation's key, loaded in the task
         self.session = None
-        self.findings: list = []
+        self.findings: list = []  # recording.report_findings.FindingInfo
+        self.rows: list = []  # qt_replay_review_rows.ReviewRow: the findings, then the alarms no finding holds
         self._tasks: list = []
+        self._reads = 0  # only the newest read of the record is shown (an older one may finish later)
         self._dialog = None
         self.reviewer = QLineEdit(str(self.settings.value("reviewer", "") or ""))
         self.reviewer.setPlaceholderText("your name (on every decision)")
@@ -72,11 +61,18 @@ class QtReplayReview(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(COLUMNS.index("Place on hull"), QHeaderView.Stretch)
         self.table.itemSelectionChanged.connect(self._selected)
         self.table.cellDoubleClicked.connect(lambda row, _c: self._go_to(row))
-        self.history = QLabel("select a finding to review it")
+        self.history = QLabel("")
         self.history.setWordWrap(True)
         self.history.setTextFormat(Qt.PlainText)
+        self.photo_source = QComboBox()
+        for source, text in PHOTO_SOURCES:
+            self.photo_source.addItem(text, source)
+        self.photo_source.setMinimumHeight(BUTTON_MIN_PX)
+        self.photo_source.setToolTip("which view the evidence photo is taken from: the frame or ping on screen")
+        if current_ping is None:  # the window does not say which ping is on screen
+            self.photo_source.model().item(1).setEnabled(False)
         self.buttons: dict[str, QPushButton] = {}
-        row = QGridLayout()
+        grid = QGridLayout()
         for i, (key, text, slot) in enumerate((
                 ("go", "Show", lambda: self._go_to(self.table.currentRow())), ("confirmed", "Confirm", self.confirm),
                 ("dismissed", "Dismiss…", self.dismiss), ("note", "Note…", self.note),
@@ -84,8 +80,10 @@ class QtReplayReview(QWidget):
             b = QPushButton(text)
             b.setMinimumHeight(BUTTON_MIN_PX)
             b.clicked.connect(slot)
-            row.addWidget(b, i // 3, i % 3)
+            grid.addWidget(b, i // 3, i % 3)
             self.buttons[key] = b
+        grid.addWidget(QLabel("Photo from"), 2, 1, Qt.AlignRight)
+        grid.addWidget(self.photo_source, 2, 2)
         name_row = QHBoxLayout()
         name_row.addWidget(QLabel("Reviewer"))
         name_row.addWidget(self.reviewer, 1)
@@ -93,51 +91,55 @@ class QtReplayReview(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(name_row)
         lay.addWidget(self.table, 1)
-        lay.addLayout(row)
+        lay.addLayout(grid)
         lay.addWidget(self.history)
         self._selected()
 
     # -- model ------------------------------------------------------------------------------
     def set_session(self, session) -> None:
-        """A ReplaySession of a record; reads its findings in a task."""
+        """A ReplaySession of a record; reads its findings and alarms in a task."""
         self.session = session
         self.reload()
 
-    def set_findings(self, findings) -> None:
-        keep = self.selected_finding()
-        self.findings = list(findings)
-        self.table.setRowCount(len(self.findings))
-        for r, f in enumerate(self.findings):
-            d = f.decided
-            decision = f.decision if d is None else f"{d.kind} by {d.reviewer}"
-            cells = (str(f.finding_id), f.class_name, "—" if f.confidence is None else f"{f.confidence:.2f}",
-                     _utc(f.first_seen_utc_s), describe_place(f), decision)
-            for c, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if c == COLUMNS.index("Decision") and d is not None and d.kind in _DECISION_ROLE:
-                    item.setForeground(colour(_DECISION_ROLE[d.kind]))
-                self.table.setItem(r, c, item)
+    def set_rows(self, findings, rows) -> None:
+        keep = self.selected_row()
+        self.findings, self.rows = list(findings), list(rows)
+        fill_table(self.table, self.rows)
         if keep is not None:
-            self.select(keep.finding_id)
+            self._select(keep.target, keep.ref_id)
         self._selected()
 
     def reload(self) -> None:
         if self.session is None or not self.session.is_record:
-            self.set_findings([])
+            self.set_rows([], [])
             return
-        self._keep(run_task("read the findings", self.session.findings, parent=self, on_done=self.set_findings,
+        self._reads += 1
+        read = self._reads
+        self._keep(run_task("read the findings and alarms", read_rows, self.session, parent=self,
+                            on_done=lambda got: read == self._reads and self.set_rows(*got),
                             on_error=self.message.emit))
 
     def select(self, finding_id: int) -> bool:
-        for r, f in enumerate(self.findings):
-            if f.finding_id == finding_id:
+        return self._select("finding", finding_id)
+
+    def select_alarm(self, alarm_id: int) -> bool:
+        return self._select("alarm", alarm_id)
+
+    def _select(self, target: str, ref_id: int) -> bool:
+        for r, row in enumerate(self.rows):
+            if row.target == target and row.ref_id == ref_id:
                 self.table.selectRow(r)
                 return True
         return False
 
-    def selected_finding(self):
+    def selected_row(self):
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
-        return self.findings[rows[0].row()] if rows and rows[0].row() < len(self.findings) else None
+        return self.rows[rows[0].row()] if rows and rows[0].row() < len(self.rows) else None
+
+    def selected_finding(self):
+        row = self.selected_row()
+        return next((f for f in self.findings if f.finding_id == row.ref_id), None) \
+            if row is not None and row.target == "finding" else None
 
     def reviewer_name(self) -> str:
         return self.reviewer.text().strip()
@@ -147,46 +149,51 @@ class QtReplayReview(QWidget):
         self._decide("confirmed", "")
 
     def dismiss(self) -> None:
-        f = self._target()
-        if f is None:
+        row = self._target()
+        if row is None:
             return
-        dialog = DismissReasonDialog(f"finding {f.finding_id} ({f.class_name})", self)
-        dialog.setWindowTitle("Dismiss finding")
-        dialog.buttons.button(dialog.buttons.StandardButton.Ok).setText("Dismiss finding")
-        dialog.accepted.connect(lambda: self._decide("dismissed", dialog.reason(), finding=f))
+        dialog = DismissReasonDialog(f"{row.label} ({row.class_name})", self)
+        dialog.setWindowTitle(f"Dismiss {row.target}")
+        dialog.buttons.button(dialog.buttons.StandardButton.Ok).setText(f"Dismiss {row.target}")
+        dialog.accepted.connect(lambda: self._decide("dismissed", dialog.reason(), row=row))
         self._open(dialog)
 
     def note(self) -> None:
-        f = self._target()
-        if f is None:
+        row = self._target()
+        if row is None:
             return
-        dialog = NoteDialog(f"finding {f.finding_id} ({f.class_name})", self)
-        dialog.setWindowTitle("Note on finding")
-        dialog.accepted.connect(lambda: self._decide("note", dialog.text(), finding=f))
+        dialog = NoteDialog(f"{row.label} ({row.class_name})", self)
+        dialog.setWindowTitle(f"Note on {row.target}")
+        dialog.accepted.connect(lambda: self._decide("note", dialog.text(), row=row))
         self._open(dialog)
 
     def measure(self) -> None:
-        f = self._target()
-        if f is None:
+        row = self._target()
+        if row is None:
             return
         dialog = QInputDialog(self)
         dialog.setWindowTitle("Measurement")
-        dialog.setLabelText(f"Length of finding {f.finding_id} ({f.class_name}), metres:")
+        dialog.setLabelText(f"Length of {row.label} ({row.class_name}), metres:")
         dialog.setInputMode(QInputDialog.DoubleInput)
         dialog.setDoubleRange(0.001, 1000.0)
         dialog.setDoubleDecimals(3)
-        dialog.setDoubleValue(f.size_m[0] if f.size_m else 0.1)
-        dialog.accepted.connect(lambda: self._decide("measurement", f"length {dialog.doubleValue():g} m", finding=f,
+        dialog.setDoubleValue(row.size_m[0] if row.size_m else 0.1)
+        dialog.accepted.connect(lambda: self._decide("measurement", f"length {dialog.doubleValue():g} m", row=row,
                                                      extra={"length_m": round(dialog.doubleValue(), 4)}))
         self._open(dialog)
 
     def evidence_photo(self) -> None:
-        shown = self._current_frame()
+        source = self.photo_source.currentData()
+        provider = self._shown.get(source)
+        shown = provider() if provider is not None else None
         if shown is None:
-            self.message.emit("evidence photo: no video frame on screen; seek to the frame that shows the finding")
+            self.message.emit(f"evidence photo: no {source} {'frame' if source == 'camera' else 'ping'} on screen; "
+                              f"seek to the {'frame' if source == 'camera' else 'ping'} that shows it")
             return
-        index, source = shown
-        self._decide("evidence_photo", f"{source} frame {index}", extra={"frame_index": int(index), "source": source})
+        index = int(shown[0])
+        extra = {"frame_index": index, "source": "camera"} if source == "camera" else \
+            {"ping_index": index, "source": "sonar"}
+        self._decide("evidence_photo", f"{source} {'frame' if source == 'camera' else 'ping'} {index}", extra=extra)
 
     def _open(self, dialog) -> None:
         self._dialog = dialog
@@ -194,33 +201,33 @@ class QtReplayReview(QWidget):
         dialog.open()
 
     def _target(self):
-        f = self.selected_finding()
-        if f is None:
-            self.message.emit("select a finding first")
+        row = self.selected_row()
+        if row is None:
+            self.message.emit("select a finding or an alarm first")
         elif not self.reviewer_name():
             self.message.emit("type your name as reviewer first: it is written on every decision")
             self.reviewer.setFocus()
             return None
-        return f
+        return row
 
-    def _decide(self, kind: str, text: str, *, finding=None, extra: dict | None = None) -> None:
-        f = finding or self._target()
-        if f is None or self.session is None:
+    def _decide(self, kind: str, text: str, *, row=None, extra: dict | None = None) -> None:
+        row = row or self._target()
+        if row is None or self.session is None:
             return
         from .replay_review import ReviewDecision, write_review
 
         name = self.reviewer_name()
         self.settings.setValue("reviewer", name)
-        decision = ReviewDecision("finding", int(f.finding_id), kind, text, name,
-                                  dt.datetime.now(dt.timezone.utc), dict(extra or {}))
-        key = self._key
+        decision = ReviewDecision(row.target, row.ref_id, kind, text, name, dt.datetime.now(dt.timezone.utc),
+                                  dict(extra or {}))
+        key, folder = self._key, self.session.path
 
         def write():
             from recording.keys import InstallationKey
 
-            return write_review(self.session.path, [decision], key or InstallationKey.load_or_create(), name)
+            return write_review(folder, [decision], key or InstallationKey.load_or_create(), name)
 
-        self.message.emit(f"writing the review of finding {f.finding_id}…")
+        self.message.emit(f"writing the review of {row.label}…")
         self._keep(run_task("write the review", write, parent=self, on_done=self._written,
                             on_error=self.message.emit))
 
@@ -240,16 +247,11 @@ class QtReplayReview(QWidget):
         return bool(self._tasks)
 
     def _go_to(self, row: int) -> None:
-        if 0 <= row < len(self.findings) and self.findings[row].first_seen_utc_s is not None:
-            self.seek_requested.emit(float(self.findings[row].first_seen_utc_s))
+        if 0 <= row < len(self.rows) and self.rows[row].t_utc_s is not None:
+            self.seek_requested.emit(float(self.rows[row].t_utc_s))
 
     def _selected(self) -> None:
-        f = self.selected_finding()
+        row = self.selected_row()
         for b in self.buttons.values():
-            b.setEnabled(f is not None and self.session is not None and self.session.is_record)
-        if f is None:
-            self.history.setText("select a finding to review it" if self.findings else "no findings in this record")
-            return
-        lines = [f"{d.kind} by {d.reviewer or d.author or '?'} at {_utc(d.t_utc_s)}" + (f": {d.text}" if d.text else "")
-                 for d in f.decisions]
-        self.history.setText(f"Finding {f.finding_id}: " + ("; ".join(lines) if lines else "not reviewed yet"))
+            b.setEnabled(row is not None and self.session is not None and self.session.is_record)
+        self.history.setText(history_text(row, bool(self.rows)))

@@ -66,7 +66,8 @@ class QtReplayWindow(QMainWindow):
         self.hull_view.legend.hide()  # the replayed hull is not coloured by coverage
         self.hull = ReplayHull(self.hull_view, self)
         self.hull.message.connect(self.say)
-        self.review = QtReplayReview(settings, current_frame=self.current_frame, key=key)
+        self.review = QtReplayReview(settings, current_frame=self.current_frame, current_ping=self.current_ping,
+                                     key=key)
         self.track = QtTrackPlot()
         self.depth = QtDepthProfile()
         self.modes = QtModeStrip()
@@ -210,6 +211,10 @@ class QtReplayWindow(QMainWindow):
         """(frame index, "camera") of the picture on screen, or None."""
         v = self.shown.video if self.shown is not None else None
         return None if v is None else (v.index, "camera")
+
+    def current_ping(self):
+        """(ping index, "sonar") of the fan on screen, or None."""
+        return (self.shown.ping, "sonar") if self.shown is not None and self.shown.ping >= 0 else None
 
     # -- intent from the timeline ------------------------------------------------------------------
     def seek(self, t_s: float) -> None:

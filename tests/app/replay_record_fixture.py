@@ -70,6 +70,8 @@ class RecordTruth:
     finding_id: int
     warning_t_s: float  # the disk_warning event
     detections: tuple[tuple[float, int], ...]  # (event t, frame index) of each camera detections event
+    extra_alarm_t_s: float | None = None  # build_record(extra_alarm=True): a sonar alarm no finding holds
+    extra_alarm_id: int | None = None
 
     def position_at(self, t_s: float) -> tuple[float, float, float]:
         """The true NED position (m) at t_s on the straight path."""
@@ -177,9 +179,10 @@ def _write_tlog(path: Path, t0: float, seconds: float, modes, armed_t: float, di
 
 
 def build_record(folder: Path, key, *, seconds: float = 20.0, fps: float = 10.0, size=(640, 480), gop: int = 20,
-                 segment_s: float = 8.0) -> RecordTruth:
+                 segment_s: float = 8.0, extra_alarm: bool = False) -> RecordTruth:
     """A closed record signed with `key` (recording.keys.InstallationKey) in a new folder under
-    `folder`; segment_s: the video's segment length (short, so seeks cross segments)."""
+    `folder`; segment_s: the video's segment length (short, so seeks cross segments);
+    extra_alarm: also a sonar alarm (alarm 2, its own track, no pose) that no finding holds."""
     t0 = math.floor(time.time() - seconds - 60.0)  # in the past: addenda come after the record
     rec = Path(folder) / record_folder_name(INFO, t0 - 1.0)
     rec.mkdir(parents=True)
@@ -222,6 +225,13 @@ def build_record(folder: Path, key, *, seconds: float = 20.0, fps: float = 10.0,
                             "confidence": 0.8, "first_t_s": alarm_t - 1.0 - MONO_OFFSET_S,
                             "last_t_s": alarm_t - MONO_OFFSET_S, "box_xyxy": box, "frames": 6, "address": None,
                             "track_ids": [1], "last_box_xyxy": box}, t_utc_s=alarm_t)
+    extra_t = None
+    if extra_alarm:  # a sonar contact raised without a pose: it never became a finding on the map
+        extra_t = float(ping_t[int(0.25 * len(ping_t))] + 0.05)
+        events.append("alarm", {"alarm_id": 2, "source": "sonar", "track_id": 5, "class_name": "niche_anomaly",
+                                "confidence": 0.65, "first_t_s": extra_t - 0.8 - MONO_OFFSET_S,
+                                "last_t_s": extra_t - MONO_OFFSET_S, "box_xyxy": [40.0, 60.0, 90.0, 120.0],
+                                "frames": 4, "address": None, "track_ids": [5]}, t_utc_s=extra_t)
     finding_t = float(capture[int(0.6 * len(units))] + 0.1)
     finding = {"finding_id": 1, "class_name": "parasitic_container", "position_h": [40.0, -6.0, 2.0],
                "uncertainty_m": 0.2, "address": {"side": "starboard", "x_from_stern_m": 40.0,
@@ -245,4 +255,5 @@ def build_record(folder: Path, key, *, seconds: float = 20.0, fps: float = 10.0,
     finalize_record(rec, doc, events, key)
     return RecordTruth(rec, key.key_id, t0, t_end, fps, tuple(size), capture, rx,
                        np.array([au.keyframe for au in units]), ping_t, modes, armed_t, disarmed_t, texts,
-                       alarm_t, 1, finding_t, 1, warning_t, tuple(dets))
+                       alarm_t, 1, finding_t, 1, warning_t, tuple(dets), extra_alarm_t_s=extra_t,
+                       extra_alarm_id=2 if extra_alarm else None)

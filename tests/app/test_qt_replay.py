@@ -291,3 +291,170 @@ def test_main_window_file_menu_opens_a_replay(qtbot, tmp_path, settings):
     assert replay.isVisible() and replay.modes.mode_at(replay.session.t_start_s + 60) == "MANUAL"
     main.close()
     qtbot.waitUntil(lambda: main._closed_down and not main.replay_windows, timeout=60_000)
+
+
+# ---- alarms no finding holds: reviewed on their own rows -------------------------------------
+@pytest.fixture(scope="module")
+def alarm_record(tmp_path_factory):
+    """A record with the camera alarm its finding holds (alarm 1) and a sonar alarm raised
+    without a pose that never became a finding (alarm 2)."""
+    from recording.keys import InstallationKey
+    from tests.app.replay_record_fixture import build_record
+
+    base = tmp_path_factory.mktemp("replay_alarms")
+    key = InstallationKey.load_or_create(base / "keys")
+    return build_record(base / "records", key, seconds=20.0, fps=10.0, extra_alarm=True), key
+
+
+def _cell_has(table, row: int, column: int, rgb) -> bool:
+    """Some pixel of the drawn cell is within 40 of rgb (the decision's colour), seen unselected
+    (a selected row is drawn in the palette's highlight colours)."""
+    keep = table.currentRow()
+    table.clearSelection()
+    table.scrollToItem(table.item(row, column))
+    img = table.viewport().grab().toImage()
+    r = table.visualItemRect(table.item(row, column)) & table.viewport().rect()
+    table.selectRow(keep)
+    return any(_near(img, x, y, rgb, r=0)
+               for x in range(r.left() + 1, r.right()) for y in range(r.top() + 1, r.bottom()))
+
+
+def _unlinked_report_rows(folder):
+    from recording.report_data import gather_report_data
+    from recording.report_text import unlinked_alarm_rows
+
+    return unlinked_alarm_rows(gather_report_data(folder))
+
+
+def test_alarm_without_finding_is_listed_shown_confirmed_and_dismissed(qtbot, settings, alarm_record):
+    from app.qt_replay_review_rows import COLUMNS
+    from recording.verify import verify_record
+
+    truth, key = alarm_record
+    w = _window(qtbot, settings, truth.folder, key)
+    rv = w.review
+    qtbot.waitUntil(lambda: len(rv.rows) == 2, timeout=10_000)
+    col = {name: i for i, name in enumerate(COLUMNS)}
+    text = lambda r, c: rv.table.item(r, col[c]).text()  # noqa: E731
+    # the finding first (its camera alarm reviewed through it), then the sonar alarm on its own row
+    assert [text(r, "Id") for r in range(2)] == [f"finding {truth.finding_id}", f"alarm {truth.extra_alarm_id}"]
+    assert "alarm 1 (camera): part of this finding" in rv.table.item(0, 0).toolTip()
+    assert (text(1, "Class"), text(1, "Confidence"), text(1, "Source"), text(1, "Decision")) == \
+        ("niche_anomaly", "0.65", "sonar", "not reviewed")
+    assert "never became a finding" in rv.table.item(1, col["Decision"]).toolTip()
+    assert not _cell_has(rv.table, 1, col["Decision"], _rgb("alarm"))  # not reviewed: not drawn as a decision
+    assert rv.photo_source.model().item(1).isEnabled()  # the window says which sonar ping is on screen
+    w.seek(truth.extra_alarm_t_s)
+    qtbot.waitUntil(lambda: w.current_ping() is not None, timeout=10_000)
+    assert w.current_ping()[1] == "sonar"
+    # Show: the replay goes to the moment the alarm was raised
+    assert rv.select_alarm(truth.extra_alarm_id) and not rv.select_alarm(1)  # alarm 1 has no row of its own
+    assert rv.select_alarm(truth.extra_alarm_id) and rv.buttons["confirmed"].isEnabled()
+    qtbot.mouseClick(rv.buttons["go"], Qt.LeftButton)
+    assert w.clock.t_s == pytest.approx(truth.extra_alarm_t_s, abs=1e-6)
+    # Confirm without a name: nothing is written, the reviewer is asked for it
+    signed = lambda: sorted((truth.folder / "addenda").glob("*.json"))  # noqa: E731
+    before = signed()
+    rv.reviewer.setText("")
+    with qtbot.waitSignal(rv.message, timeout=2000) as said:
+        qtbot.mouseClick(rv.buttons["confirmed"], Qt.LeftButton)
+    assert "your name" in said.args[0] and signed() == before
+    rv.reviewer.setText("R. Viewer")
+    with qtbot.waitSignal(rv.review_written, timeout=20_000) as written:
+        qtbot.mouseClick(rv.buttons["confirmed"], Qt.LeftButton)
+    entry = json.loads(Path(written.args[0]).read_text())["entries"][0]
+    assert {k: entry[k] for k in ("alarm_id", "decision", "reviewer")} == \
+        {"alarm_id": truth.extra_alarm_id, "decision": "confirmed", "reviewer": "R. Viewer"}
+    assert "finding_id" not in entry
+    qtbot.waitUntil(lambda: text(1, "Decision") == "confirmed by R. Viewer", timeout=10_000)
+    assert text(0, "Decision") == "not reviewed"  # the finding is not touched by the alarm's call
+    assert rv.selected_row().label == f"alarm {truth.extra_alarm_id}"  # the selection survives the re-read
+    assert _cell_has(rv.table, 1, col["Decision"], _rgb("alarm"))
+    assert _unlinked_report_rows(truth.folder)[0][0] == str(truth.extra_alarm_id)
+    assert _unlinked_report_rows(truth.folder)[0][-1].startswith("CONFIRMED by R. Viewer")
+    # Dismiss: not without a reason; with one, the record and the report say so
+    qtbot.mouseClick(rv.buttons["dismissed"], Qt.LeftButton)
+    dialog = rv._dialog
+    ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+    assert dialog.isVisible() and ok.text() == "Dismiss alarm" and not ok.isEnabled()
+    dialog.details.setText("a school of fish on the sonar")
+    with qtbot.waitSignal(rv.review_written, timeout=20_000) as written:
+        qtbot.mouseClick(ok, Qt.LeftButton)
+    entry = json.loads(Path(written.args[0]).read_text())["entries"][0]
+    assert (entry["alarm_id"], entry["decision"], entry["text"]) == \
+        (truth.extra_alarm_id, "dismissed", "a school of fish on the sonar")
+    qtbot.waitUntil(lambda: text(1, "Decision") == "dismissed by R. Viewer", timeout=10_000)
+    assert "a school of fish on the sonar" in rv.history.text() and "Alarm 2 (sonar)" in rv.history.text()
+    assert _cell_has(rv.table, 1, col["Decision"], _rgb("stale"))
+    report = verify_record(truth.folder)
+    assert report.ok, report.problems
+    row = _unlinked_report_rows(truth.folder)[0]
+    assert row[:3] == ("2", "niche_anomaly", "sonar") and row[-1].startswith("DISMISSED by R. Viewer")
+
+
+def test_alarm_note_measure_and_sonar_evidence_photo(qtbot, settings, alarm_record):
+    import hashlib
+
+    from app.qt_replay_review import QtReplayReview
+    from app.replay_session import ReplaySession
+    from recording.verify import verify_record
+
+    truth, key = alarm_record
+    session = ReplaySession.open(truth.folder)
+    ping = truth.ping_at(truth.extra_alarm_t_s)
+    assert ping >= 0 and session.sonar_ping_at(truth.extra_alarm_t_s) == ping
+    rv = QtReplayReview(settings, key=key, current_frame=lambda: None, current_ping=lambda: (ping, "sonar"))
+    qtbot.addWidget(rv)
+    rv.resize(900, 500)
+    rv.show()
+    rv.set_session(session)
+    qtbot.waitUntil(lambda: any(r.target == "alarm" for r in rv.rows), timeout=10_000)
+    rv.reviewer.setText("S. Onar")
+    assert rv.select_alarm(truth.extra_alarm_id)
+    qtbot.mouseClick(rv.buttons["note"], Qt.LeftButton)
+    assert not rv._dialog.buttons.button(rv._dialog.buttons.StandardButton.Ok).isEnabled()
+    rv._dialog.editor.setPlainText("diver to check the sea chest on the next dive")
+    with qtbot.waitSignal(rv.review_written, timeout=20_000):
+        rv._dialog.accept()
+    qtbot.mouseClick(rv.buttons["measurement"], Qt.LeftButton)
+    rv._dialog.setDoubleValue(0.35)
+    with qtbot.waitSignal(rv.review_written, timeout=20_000):
+        rv._dialog.accept()
+    # the camera shows nothing: a camera photo is refused with a message, nothing written
+    rv.photo_source.setCurrentIndex(0)
+    with qtbot.waitSignal(rv.message, timeout=2000) as said:
+        qtbot.mouseClick(rv.buttons["evidence_photo"], Qt.LeftButton)
+    assert "no camera frame on screen" in said.args[0]
+    rv.photo_source.setCurrentIndex(1)
+    assert rv.photo_source.currentData() == "sonar"
+    with qtbot.waitSignal(rv.review_written, timeout=20_000) as written:
+        qtbot.mouseClick(rv.buttons["evidence_photo"], Qt.LeftButton)
+    entry = json.loads(Path(written.args[0]).read_text())["entries"][0]
+    assert (entry["alarm_id"], entry["decision"], entry["source"], entry["ping_index"]) == \
+        (truth.extra_alarm_id, "evidence_photo", "sonar", ping)
+    assert entry["file"].startswith("sonar/")
+    assert entry["file_sha256"] == hashlib.sha256((truth.folder / entry["file"]).read_bytes()).hexdigest()
+    qtbot.waitUntil(lambda: rv.selected_row() is not None and [d.kind for d in rv.selected_row().decisions][-3:] ==
+                    ["note", "measurement", "evidence_photo"], timeout=10_000)
+    history = rv.history.text()
+    assert "diver to check the sea chest" in history and "0.350 m" in history and f"sonar ping {ping}" in history
+    alarm = next(a for a in session.alarms() if a.alarm_id == truth.extra_alarm_id)
+    assert [d.reviewer for d in alarm.decisions][-3:] == ["S. Onar"] * 3
+    report = verify_record(truth.folder)
+    assert report.ok, report.problems
+    # without a way to know the ping on screen, the sonar choice is offered but disabled
+    plain = QtReplayReview(settings, key=key)
+    qtbot.addWidget(plain)
+    assert not plain.photo_source.model().item(1).isEnabled()
+
+
+def test_record_without_findings_lists_every_alarm(alarm_record):
+    """A record made without a hull model has alarms but no findings: each is a row."""
+    from app.qt_replay_review_rows import review_rows
+    from app.replay_session import ReplaySession
+
+    truth, _ = alarm_record
+    alarms = ReplaySession.open(truth.folder).alarms()
+    rows = review_rows([], alarms)
+    assert [(r.label, r.source) for r in rows] == [("alarm 1", "camera"), ("alarm 2", "sonar")]
+    assert rows[0].t_utc_s == pytest.approx(truth.alarm_t_s) and rows[1].t_utc_s == pytest.approx(truth.extra_alarm_t_s)
