@@ -157,7 +157,7 @@ class MainWindow(QMainWindow):
         self.progress.setMaximumWidth(240)
         self.progress.setRange(0, 100)
         self.progress.hide()
-        for w in (self.link_label, self.alarm_label, self.rec_label):
+        for w in (self.link_label, self.alarm_label, self.audio_note.indicator, self.rec_label):
             bar.addPermanentWidget(w)
         self.recording.status_text.connect(self._recording_status)
         bar.addWidget(self.progress)
@@ -197,6 +197,8 @@ class MainWindow(QMainWindow):
         self.stop_recording_action.triggered.connect(self.recording.stop)
         mission.addAction(self.start_recording_action)
         mission.addAction(self.stop_recording_action)
+        mission.addAction(self.audio_note.action)
+        mission.setToolTipsVisible(True)  # a disabled note action says why (no microphone, no record)
         mission.addSeparator()
         self.report_action = QAction("Inspection report…", self)
         self.report_action.triggered.connect(self.make_report)
@@ -562,6 +564,13 @@ class MainWindow(QMainWindow):
         self.recording.watch_vehicle_panel(self.vehicle_panel)
         self.recording.watch_review(self.review)
         self.record_dialog = None
+        from .qt_audio_note import QtAudioNote
+
+        # a spoken note into the open record (Mission menu, Ctrl+Shift+N); the speaker is the operator
+        self.audio_note = QtAudioNote(lambda: self.station.recording,
+                                      lambda: self.settings.value("mission/operator") or "", self)
+        self.recording.recording_changed.connect(lambda _on: self.audio_note.refresh())
+        self.audio_note.message.connect(self._command_failed)  # status bar for 10 s, and the log
 
     def open_record_dialog(self) -> None:
         """The mission's details, then the record opens (the plan last exported is named)."""
@@ -715,6 +724,7 @@ class MainWindow(QMainWindow):
             return
         self._closing = True
         self.save_settings()
+        self.audio_note.close()  # a running note is kept aside and named; the record closes now
         for replay in list(self.replay_windows):
             replay.close()
         if self.recording.is_recording():

@@ -21,6 +21,8 @@ import numpy as np
 
 MAP_POLL_S = 1.0
 COVERAGE_EVERY_S = 10.0
+AUDIO_NOTE_LANDED_S = 10.0  # the writer needs well under a second for a 120 s note
+_AUDIO_NOTES_LOCK = threading.Lock()
 
 
 def jsonable(obj):
@@ -121,6 +123,70 @@ class StationRecording:
         """An operator action or decision (arm, mode, review, note): who, what, when."""
         self.recorder.event("operator_" + what, jsonable(details))
 
+    def add_audio_note(self, path, started_utc: float, ended_utc: float, *, operator: str = "") -> dict:
+        """An operator's spoken note (the finished temporary file at `path`) into the record as
+        notes/audio_NNNN.<ext> with an operator_audio_note event, through the recorder (so it is
+        hashed in the manifest at close and committed like every other file). Blocks until the
+        recorder wrote it (bounded): call it in a task. The temporary file is removed only once
+        the record holds the same bytes; otherwise a UserError names it, so no note is lost."""
+        import hashlib
+        import wave
+
+        from recording.mission_record import utc_iso
+
+        from .errors import UserError
+
+        src = Path(path)
+        kept = f"the note is kept at {src}"
+        try:
+            data = src.read_bytes()
+        except OSError as exc:
+            raise UserError(f"audio note not recorded: cannot read {src} ({exc.strerror or exc})") from None
+        if not data:
+            raise UserError(f"audio note not recorded: {src} is empty (the microphone gave no sound)")
+        duration_s = max(0.0, ended_utc - started_utc)
+        if src.suffix.lower() == ".wav":
+            try:  # the file's own length is the evidence; the clock only says when
+                with wave.open(str(src), "rb") as w:
+                    duration_s = w.getnframes() / float(w.getframerate())
+            except (wave.Error, EOFError, OSError, ZeroDivisionError):
+                pass
+        rec, folder = self.recorder, self.recorder.folder
+        if folder is None or rec.closed_summary is not None:
+            raise UserError(f"audio note not recorded: no mission record is open; {kept}")
+        digest = hashlib.sha256(data).hexdigest()
+        with _AUDIO_NOTES_LOCK:  # one note at a time, so numbering from the folder holds
+            notes = folder / "notes"
+            stems = [p.stem[6:] for p in notes.glob("audio_*")] if notes.is_dir() else []
+            number = 1 + max((int(s) for s in stems if s.isdigit()), default=0)
+            relpath = f"notes/audio_{number:04d}{src.suffix.lower()}"
+            payload = {"number": number, "duration_s": round(duration_s, 3), "t_start_utc": utc_iso(started_utc),
+                       "t_end_utc": utc_iso(ended_utc), "operator": operator, "bytes": len(data)}
+            rec.add_file(relpath, data, "operator_audio_note", payload, t_utc_s=ended_utc)
+
+            def landed() -> bool:
+                try:
+                    target = folder / relpath
+                    return (target.stat().st_size == len(data)
+                            and hashlib.sha256(target.read_bytes()).hexdigest() == digest)
+                except OSError:
+                    return False
+
+            deadline = time.monotonic() + AUDIO_NOTE_LANDED_S
+            while not landed():
+                status = rec.status()
+                if time.monotonic() > deadline or rec.closed_summary is not None or status.media_stopped:
+                    if landed():
+                        break
+                    why = status.warning or "the record closed, or its queue was full"
+                    raise UserError(f"audio note not recorded in {folder.name} ({why}); {kept}")
+                time.sleep(0.05)
+        try:
+            src.unlink()
+        except OSError:
+            pass  # the record holds the note; a leftover temporary copy is harmless
+        return {"number": number, "file": relpath, "duration_s": payload["duration_s"], "folder": str(folder)}
+
     def _poll_map(self) -> None:
         next_coverage = 0.0
         while not self._stop.wait(MAP_POLL_S):
@@ -199,3 +265,4 @@ def per_side_pct(samples, seen) -> dict:
         total = float(area[m].sum())
         out[name] = round(100.0 * float(area[m & seen].sum()) / total, 2) if total else None
     return out
+

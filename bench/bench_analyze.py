@@ -12,7 +12,8 @@ written by the recorder's own VideoRecorder; telemetry and sonar as recorded.
 
 Rows: app.record_analysis.analyze_record on the record as recorded (camera + sonar), on the
 25 frames/s copy camera only (the goal row) with one and two detector workers, and on the
-copy with its sonar. Per row: frames and pings, media s, wall s, x real time, frames/s,
+copy with its sonar, on the default engine ("fastest": OpenVINO bf16 where the CPU has
+bf16 units); and the goal row once more on ONNX Runtime, the live station's engine. Per row: frames and pings, media s, wall s, x real time, frames/s,
 and the split: decode, detect (summed over the workers), track + alarms, map (busy seconds;
 threads overlap). Baseline: bare ONNX Runtime inference of the camera model, one thread,
 on a frame of the same record (session.run on a ready tensor): the analysis' frames/s
@@ -128,13 +129,13 @@ def bare_inference_ms(record: Path, frames: int = 30) -> float:
     return statistics.median(times)
 
 
-def run_row(name: str, record: Path, workers: int, bare_ms: float) -> dict:
+def run_row(name: str, record: Path, workers: int, bare_ms: float, engine: str = "fastest") -> dict:
     from app.record_analysis import analyze_record
 
-    a = analyze_record(record, detect_workers=workers)
+    a = analyze_record(record, detect_workers=workers, backend=engine)
     t = a.timings_s
     fps = a.frames / a.wall_s if a.wall_s else 0.0
-    return {"row": name, "workers": workers, "frames": a.frames, "pings": a.pings, "media_s": a.media_s,
+    return {"row": name, "engine": a.models[0].engine if a.models else engine, "workers": workers, "frames": a.frames, "pings": a.pings, "media_s": a.media_s,
             "wall_s": a.wall_s, "x_real_time": a.x_real_time, "frames_per_s": fps,
             "setup_s": a.timings_s["setup"],
             # without the fixed cost per record (models, hull, Open3D): what a long record approaches
@@ -168,6 +169,7 @@ def main() -> int:
     copy_at_fps(record, copy_all, FPS, sonar=True)
     out["bare_inference_ms"] = bare = bare_inference_ms(record)
     out["rows"] = [run_row("as recorded, camera + sonar", record, 2, bare),
+                   run_row("25 fps copy, camera only", copy_cam, 2, bare, "onnxruntime"),
                    run_row("25 fps copy, camera only", copy_cam, 1, bare),
                    run_row("25 fps copy, camera only", copy_cam, 2, bare),
                    run_row("25 fps copy, camera + sonar", copy_all, 2, bare)]
@@ -190,13 +192,13 @@ def _print(out: dict) -> None:
           f"{out['cpus']} CPUs)")
     print(f"bare ONNX Runtime inference, camera model, one thread: {out['bare_inference_ms']:.1f} ms/frame "
           f"({1e3 / out['bare_inference_ms']:.1f} frames/s)")
-    head = (f"{'row':<30} {'wk':>2} {'frames':>6} {'pings':>5} {'media s':>7} {'wall s':>6} {'setup':>5} {'x rt':>5} "
+    head = (f"{'row':<30} {'engine':<14} {'wk':>2} {'frames':>6} {'pings':>5} {'media s':>7} {'wall s':>6} {'setup':>5} {'x rt':>5} "
             f"{'x rt*':>5} {'fr/s':>5} "
             f"{'decode':>6} {'detect':>6} {'track':>5} {'map':>5} {'vs bare':>7}  live found again")
     print(head + "\n" + "-" * len(head))
     for r in out["rows"]:
         ms = r["ms_per_frame"]
-        print(f"{r['row']:<30} {r['workers']:>2} {r['frames']:>6} {r['pings']:>5} {r['media_s']:>7.1f} "
+        print(f"{r['row']:<30} {r['engine']:<14} {r['workers']:>2} {r['frames']:>6} {r['pings']:>5} {r['media_s']:>7.1f} "
               f"{r['wall_s']:>6.1f} {r['setup_s']:>5.1f} {r['x_real_time']:>5.2f} {r['x_real_time_after_setup']:>5.2f} "
               f"{r['frames_per_s']:>5.1f} {ms['decode']:>6.1f} "
               f"{ms['detect']:>6.1f} {ms['track_alarms']:>5.1f} {ms['map']:>5.1f} {r['vs_bare_inference']:>7.2f}  "

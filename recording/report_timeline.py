@@ -1,7 +1,7 @@
 """The event timeline of a report: what happened during the mission, in words, oldest first.
 
 Kept: the record opening and closing, the vehicle's events (link, arming, modes, failsafes,
-status texts), the operator's actions and reviews, alarms, first placements of findings,
+status texts), the operator's actions, reviews and audio notes, alarms, first placements of findings,
 the final map, and every warning (media_stopped, disk_warning, record_recovered,
 map_export_failed, a lost link, a failsafe: in court these explain gaps in the evidence).
 Left out, because other sections or the data files hold them: per-frame detections,
@@ -65,6 +65,11 @@ def _text(kind: str, p: dict) -> str:
                 + (f" in {a['niche']}" if a.get("niche") else ""))
     if kind == "map_snapshot":
         return f"final map written ({p.get('findings', '?')} findings)"
+    if kind == "operator_audio_note":
+        dur = p.get("duration_s")
+        text = f"audio note {p.get('number', '?')}" + (f" ({dur:.1f} s)" if isinstance(dur, (int, float)) else "")
+        text += f" by {p['operator']}" if p.get("operator") else ""
+        return text + (f": {p['file']}" if p.get("file") else "")
     if kind.startswith("operator_alarm_"):
         what = _words(kind.removeprefix("operator_alarm_"))
         text = f"operator: alarm {p.get('alarm_id')} {what} by {p.get('reviewer')}"
