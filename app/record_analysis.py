@@ -85,7 +85,8 @@ def analyze_record(record_dir, camera_model=None, sonar_model=None, *, progress=
     ids = itertools.count(1)  # one alarm numbering for camera and sonar, as live
     pipes, engines = {}, {}
     for s in wanted:
-        detector = OnnxDetector(paths[s], expected_classes=CLASSES, threads=1, backend=backend)
+        detector = OnnxDetector(paths[s], expected_classes=CLASSES, threads=1, backend=backend,
+                                parallel=max(1, int(detect_workers)))
         engines[s] = detector.backend.name
         tracker = tracker_for(detector)
         pipes[s] = (detector, tracker)

@@ -162,7 +162,7 @@ def test_openvino_bf16_keeps_the_shipped_models_boxes_and_serves_two_threads(wor
         pytest.skip("this CPU has no bf16 units (or OpenVINO is not installed)")
     seed, model, placement, scenario, w = world
     rng = np.random.default_rng(seed + 3)
-    bf16 = OnnxDetector(CAMERA_MODEL, expected_classes=CLASSES, backend="openvino-bf16")
+    bf16 = OnnxDetector(CAMERA_MODEL, expected_classes=CLASSES, backend="openvino-bf16", parallel=2)
     assert bf16.backend.name == "openvino-bf16"
     objs = [o for o in scenario.objects if o.class_name == "parasitic_container" and o.kind != "sea_chest_package"]
     images = [w.render_camera(_look_at(w, o.center_h, o.normal_h, 1.6), CameraConfig(light_power=15.0), rng).image

@@ -22,7 +22,8 @@ MAX_DETECTIONS = 300
 
 class OnnxDetector:
     def __init__(self, model_path, *, expected_classes=None, threads: int | None = None,
-                 verify_sha256: bool = True, backend: str = "onnxruntime"):
+                 verify_sha256: bool = True, backend: str = "onnxruntime", parallel: int = 1):
+        """parallel: how many threads will call the detector at once (offline pools)."""
         path = Path(model_path)
         if not path.is_file():
             raise ModelError(f"{path}: model file not found")
@@ -30,7 +31,7 @@ class OnnxDetector:
         if verify_sha256 and sha256_of(path) != self.card.sha256:
             raise ModelError(f"{path}: SHA-256 differs from its model card: the file was changed or the "
                              f"card belongs to another model")
-        self.backend = make_backend(backend, path, threads)
+        self.backend = make_backend(backend, path, threads, parallel)
         shape = self.backend.input_shape
         if len(shape) != 4 or shape[1] != 3:
             raise ModelError(f"{path}: expected an image input (N, 3, H, W), the model takes {shape}")
