@@ -174,6 +174,9 @@ class MainWindow(QMainWindow):
         self.open_tlog_action.triggered.connect(lambda: self.open_replay(record=False))
         file_menu.addAction(self.open_record_action)
         file_menu.addAction(self.open_tlog_action)
+        self.open_tlog_video_action = QAction("Open telemetry log with video…", self)
+        self.open_tlog_video_action.triggered.connect(lambda: self.open_replay(record=False, with_video=True))
+        file_menu.addAction(self.open_tlog_video_action)
         view = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
@@ -638,12 +641,17 @@ class MainWindow(QMainWindow):
         self._keep(run_task("inspection report", write_report, folder, parent=self,
                             on_done=self._report_written, on_error=self._recording_failed))
 
-    def open_replay(self, record: bool = True, path=None):
+    def open_replay(self, record: bool = True, path=None, *, video=None, with_video: bool = False):
         """A replay-and-review window on a record folder or a telemetry log (asked for when
-        `path` is None); it loads in its own task, so the live station runs on."""
+        `path` is None), with_video: and the camera file another ground station recorded
+        beside the log (`video`, asked for when None); it loads in its own task, so the live
+        station runs on."""
         from PySide6.QtWidgets import QFileDialog
 
+        from pathlib import Path
+
         from .qt_replay_window import QtReplayWindow
+        from .replay_external_video import VIDEO_SUFFIXES
         from .station import records_root
 
         if path is None:
@@ -653,13 +661,19 @@ class MainWindow(QMainWindow):
                                                 "MAVLink telemetry logs (*.tlog);;All files (*)")[0])
             if not path:
                 return None
+        if with_video and video is None:
+            video = QFileDialog.getOpenFileName(
+                self, "Video recorded with the log", str(Path(path).parent),
+                f"Videos ({' '.join('*' + x for x in VIDEO_SUFFIXES)});;All files (*)")[0]
+            if not video:
+                return None
         window = QtReplayWindow(self.settings)
         window.setAttribute(Qt.WA_DeleteOnClose)
         self.replay_windows.append(window)
         window.destroyed.connect(lambda _=None, w=window: w in self.replay_windows and self.replay_windows.remove(w))
         window.resize(1400, 900)
         window.show()
-        window.open_path(path)
+        window.open_path(path, video=video)
         return window
 
     def _report_written(self, files) -> None:

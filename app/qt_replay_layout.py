@@ -47,6 +47,11 @@ def arrange(w) -> None:
     bar.setMovable(False)
     bar.addWidget(w.timeline)
     w.addToolBar(Qt.BottomToolBarArea, bar)
+    w.align_bar = QToolBar("Align video", w)  # only for a log's video recorded apart (layout_for)
+    w.align_bar.setObjectName("replay_align_video")
+    w.align_bar.addWidget(w.align)
+    w.addToolBar(Qt.TopToolBarArea, w.align_bar)
+    w.align_bar.hide()
 
 
 def layout_for(w, s) -> None:
@@ -64,6 +69,9 @@ def layout_for(w, s) -> None:
                        ("track", s.has_video), ("depth", s.has_video)):
         w.docks[key].setVisible(shown)
     w.docks["events" if not s.is_record else "findings"].raise_()
+    w.align_bar.setVisible(s.external_video is not None)
+    if s.external_video is not None:
+        w.align.set_video(s.external_video)
     QTimer.singleShot(0, w.default_sizes)  # dock sizes take once the window is laid out
 
 

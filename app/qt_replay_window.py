@@ -20,16 +20,11 @@ from .qt_replay_layout import arrange, default_sizes, layout_for
 from .qt_replay_plots import QtDepthProfile, QtModeStrip, QtTrackPlot
 from .qt_replay_review import QtReplayReview
 from .qt_replay_timeline import QtTimeline
+from .qt_replay_video_align import QtVideoAlign, index_video, no_video_text, offer_box, open_for_replay
 from .qt_tasks import run_task
 
 TICK_MS = 30
 TELEMETRY_STEP_S = 0.1
-
-
-def _open_session(path, task):
-    from .replay_session import ReplaySession
-
-    return ReplaySession.open(path, progress=task.report, cancel=task.cancelled)
 
 
 class QtReplayWindow(QMainWindow):
@@ -50,7 +45,7 @@ class QtReplayWindow(QMainWindow):
         self.session = self.clock = self.worker = self.shown = None
         self._open_task = None
         self._shown_t: float | None = None
-        self.error_box: QMessageBox | None = None
+        self.error_box = self.offer_box = self._video_task = None
         self.video = QtVideoView(stale_after_s=float("inf"))  # a paused replay is not a stalled stream
         self.video.set_no_signal("open a record or a telemetry log (File menu of the main window)")
         self.center = QStackedWidget()  # the video, or for a log without video the track and depth
@@ -73,6 +68,8 @@ class QtReplayWindow(QMainWindow):
         self.modes = QtModeStrip()
         self.events = QtEventList()
         self.timeline = QtTimeline(self)
+        self.align = QtVideoAlign()  # a log's video recorded apart: the reviewer corrects its time
+        self.align.offset_changed.connect(self.align_video)
         arrange(self)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(240)
@@ -101,19 +98,21 @@ class QtReplayWindow(QMainWindow):
         self.review.message.connect(self.say)
 
     # -- opening -----------------------------------------------------------------------------
-    def open_path(self, path) -> None:
-        """Open a record folder or a .tlog in a task (progress and Cancel in the status bar)."""
+    def open_path(self, path, video=None) -> None:
+        """Open a record folder or a .tlog in a task (progress and Cancel in the status bar);
+        `video`: a camera file recorded beside the .tlog, replayed with it."""
         old, self._open_task = self._open_task, None
         if old is not None:  # superseded: its outcome no longer matters
-            old.finished.disconnect(self._opened)
+            old.finished.disconnect(self._loaded)
             old.failed.disconnect(self._open_failed)
             old.cancel()
         self.say(f"opening {path}…")
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.show()
-        self._open_task = task = run_task(f"open {Path(path).name}", _open_session, Path(path), report_progress=True,
-                                          parent=self, on_done=self._opened, on_error=self._open_failed)
+        self._open_task = task = run_task(f"open {Path(path).name}", open_for_replay, Path(path),
+                                          None if video is None else Path(video), report_progress=True,
+                                          parent=self, on_done=self._loaded, on_error=self._open_failed)
         task.progress.connect(lambda f, text: (self.progress.setValue(int(100 * f)), self.say(text)))
 
     def cancel_open(self) -> None:
@@ -136,6 +135,28 @@ class QtReplayWindow(QMainWindow):
         self.error_box.setWindowModality(Qt.WindowModal)
         self.error_box.show()
         self.open_failed.emit(message)
+
+    def _loaded(self, result) -> None:
+        session, offers = result
+        self._opened(session)
+        if offers:  # a video beside the log, recorded during it: the reviewer decides
+            self.offer_box = offer_box(self, offers[0], lambda p=offers[0][0]: self.open_video(p))
+
+    def open_video(self, path) -> None:
+        """Index a video file in a task, then replay it with the open telemetry log."""
+        s = self.session
+        self.say(f"indexing {Path(path).name}…")
+        self._video_task = run_task(f"open {Path(path).name}", index_video, Path(path), parent=self,
+                                    on_done=lambda v: self.session is s and self._opened(s.with_video(v)),
+                                    on_error=self._open_failed)
+
+    def align_video(self, offset_s: float) -> None:
+        """The reviewer's correction of the video's time (seconds, + = later), shown at once."""
+        v = self.session.external_video if self.session is not None else None
+        if v is not None:
+            v.set_offset_s(offset_s)
+            self._shown_t = None
+            self.show_time(self.clock.t_s)
 
     def _opened(self, session) -> None:
         from .replay_clock import ReplayClock
@@ -202,6 +223,8 @@ class QtReplayWindow(QMainWindow):
             self.video.show_frame(frame.video)
             self.video.show_result(frame.video_result)
             self.video.set_overlay(frame.overlay)
+        elif self.session.external_video is not None:
+            self.video.set_no_signal(no_video_text(self.session.external_video, frame.t_s))
         if frame.sonar_result is not None:
             self.sonar.show_result(frame.sonar_result)
         elif frame.fan is not None:
@@ -242,8 +265,9 @@ class QtReplayWindow(QMainWindow):
             return
         s, t = self.session, self.clock.t_s
         delta = TELEMETRY_STEP_S * direction
-        if s.has_video:
-            i = s.video_frame_at(t) + direction
+        shown = s.video_frame_at(t) if s.has_video else -1
+        if s.has_video and (shown >= 0 or t < s.frame_t_s(0)):  # not after a log's video has ended
+            i = shown + direction
             if i >= 0:
                 try:
                     delta = s.frame_t_s(i) - t

@@ -15,6 +15,7 @@ query it. Decoding needs a reader per thread: open_video_reader()/open_sonar_rea
 from __future__ import annotations
 
 import bisect
+import copy
 import dataclasses
 import datetime as dt
 import threading
@@ -58,6 +59,7 @@ class ReplaySession:
         self.notes: list[str] = []  # what the record lacks (no video, not closed, ...), for the window to show
         self._events, self._frames, self._capture_t, self._sonar = [], None, np.zeros(0), None
         self._hull, self._hull_lock, self._placement = None, threading.Lock(), None
+        self.external_video = None  # app.replay_external_video.ExternalVideo beside a bare log: with_video()
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
@@ -137,9 +139,22 @@ class ReplaySession:
             self.notes.append("the video index ends in a line cut short by a crash (dropped)")
 
 
+    def with_video(self, video) -> "ReplaySession":
+        """A copy of this bare-log session replaying `video` (an ExternalVideo another ground
+        station recorded beside the log) as its camera; the span grows to cover it."""
+        if self.is_record:
+            raise RecordError(f"{self.path} is a mission record: its own video is replayed, not {video.path.name}")
+        s = copy.copy(self)
+        s.external_video, s.notes = video, self.notes + [f"video {video.path.name} aligned by {video.start_text}"]
+        s.t_start_s = min(self.t_start_s, video.t0_utc_s)
+        s.t_end_s = max(self.t_end_s, video.t0_utc_s + video.duration_s)
+        return s
+
     # ---- what the record holds -------------------------------------------------------------
     @property
     def title(self) -> str:
+        if self.external_video is not None:
+            return f"{self.path.name} (telemetry log) with {self.external_video.path.name}"
         if not self.is_record:
             return f"{self.path.name} (telemetry log)"
         vessel = (self.mission.get("vessel") or {}).get("name") or "?"
@@ -147,7 +162,7 @@ class ReplaySession:
 
     @property
     def has_video(self) -> bool:
-        return self._frames is not None and len(self._frames) > 0
+        return self.external_video is not None or (self._frames is not None and len(self._frames) > 0)
 
     @property
     def has_sonar(self) -> bool:
@@ -155,12 +170,17 @@ class ReplaySession:
 
     @property
     def frame_count(self) -> int:
+        if self.external_video is not None:
+            return self.external_video.frame_count
         return len(self._frames) if self._frames is not None else 0
 
     def open_video_reader(self):
-        """A new recording.video_replay.VideoRecordReader (one per thread), or None."""
+        """A new recording.video_replay.VideoRecordReader (one per thread), or None; an
+        ExternalVideoReader for a log with a video beside it."""
         from recording.video_replay import VideoRecordReader
 
+        if self.external_video is not None:
+            return self.external_video.reader()
         return VideoRecordReader(self.path / "video") if self.has_video else None
 
     def open_sonar_reader(self):
@@ -171,13 +191,19 @@ class ReplaySession:
 
     def video_frame_at(self, t_s: float) -> int:
         """The frame shown at t_s: the last one captured at or before it (-1: none)."""
+        if self.external_video is not None:
+            return self.external_video.frame_at(t_s)
         return int(np.searchsorted(self._capture_t, t_s, side="right")) - 1
 
     def frame_t_s(self, i: int) -> float:
+        if self.external_video is not None:
+            return self.external_video.t_utc_s(i)
         return float(self._capture_t[i])
 
     def keyframe_before(self, i: int) -> int:
         """The keyframe decoding frame i starts from (the cost of a seek)."""
+        if self.external_video is not None:
+            return self.external_video.keyframe_before(i)
         keys = np.flatnonzero(self._frames["keyframe"][:i + 1])
         return int(keys[-1]) if len(keys) else 0
 

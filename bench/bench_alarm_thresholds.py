@@ -100,16 +100,19 @@ class ReplayWorld:
         return _Frame(boxes, self._blank[shape])
 
 
-def _card(card, container: float, anomaly: float, evidence=(0.0, 0.0)):
+def _card(card, container: float, anomaly: float, evidence=(0.0, 0.0), fitting_iou: float = 0.0):
     thr = dict(card.class_thresholds, parasitic_container=container, niche_anomaly=anomaly)
-    extra = dict(card.extra, alarm_evidence_conf_s={"parasitic_container": evidence[0], "niche_anomaly": evidence[1]})
+    extra = dict(card.extra, alarm_evidence_conf_s={"parasitic_container": evidence[0], "niche_anomaly": evidence[1]},
+                 fitting_suppression_iou=fitting_iou)
     return dataclasses.replace(card, class_thresholds=thr, extra=extra)
 
 
 def parse_rows(text: str) -> list[tuple]:
-    """"0.35/0.30,0.45/0.35@0.3,0.4/0.3@0.3/0.5" -> (container, anomaly, (evidence c, evidence a))."""
+    """"0.35/0.30,0.45/0.35@0.3,0.4/0.3@0.3/0.5~0.6" -> (container, anomaly, (evidence c, evidence a),
+    fitting suppression IoU or 0)."""
     rows = []
     for item in text.split(","):
+        item, _, fit = item.partition("~")
         pair, _, ev = item.partition("@")
         c, a = (float(v) for v in pair.split("/"))
         e = [float(v) for v in ev.split("/")] if ev else [0.0]
@@ -117,7 +120,7 @@ def parse_rows(text: str) -> list[tuple]:
             e = e * 2
         if not (0 < min(c, a) and max(c, a) < 1 and len(e) == 2 and min(e) >= 0):
             raise ValueError(item)
-        rows.append((c, a, tuple(e)))
+        rows.append((c, a, tuple(e), float(fit) if fit else 0.0))
     return rows
 
 
@@ -149,7 +152,8 @@ def main() -> int:
         pairs = parse_rows(args.pairs)
     except ValueError:
         ap.error("--pairs: give pairs like 0.35/0.30,0.45/0.35 (each between 0 and 1), each optionally with "
-                 "@E or @E/E (confidence-seconds of evidence before a container / anomaly alarm)")
+                 "@E or @E/E (confidence-seconds of evidence before a container / anomaly alarm), and ~I "
+                 "(drop alarm boxes a fitting box covers at IoU >= I)")
 
     from vision.classes import CLASSES
     from vision.detect import OnnxDetector
@@ -164,8 +168,8 @@ def main() -> int:
         tape.frames = _load_tape(Path(args.tape), detector.card.sha256, args, floor)
     worlds = ba._worlds(args.seed)
     rows = []
-    for i, (cth, ath, ev) in enumerate(pairs):
-        card = _card(detector.card, cth, ath, ev)
+    for i, (cth, ath, ev, fit) in enumerate(pairs):
+        card = _card(detector.card, cth, ath, ev, fit)
         if i == 0 and not args.tape:
             det = RecordingDetector(detector, floor, tape, card)
             world_of = lambda k: _Wrapped(worlds(k), RecordingWorld(worlds(k).world, tape))  # noqa: E731
@@ -178,10 +182,10 @@ def main() -> int:
             _save_tape(Path(args.save_tape), tape, detector.card.sha256, args, floor)
         if (i or args.tape) and tape.cursor != len(tape.frames):
             raise RuntimeError(f"replay took {tape.cursor} frames of {len(tape.frames)}: the passes diverged")
-        rows.append({"container_threshold": cth, "anomaly_threshold": ath, "evidence_conf_s": list(ev), **row,
+        rows.append({"container_threshold": cth, "anomaly_threshold": ath, "evidence_conf_s": list(ev), "fitting_iou": fit, **row,
                      "goal_met": row["alarms_per_min"] <= ba.GOAL_ALARMS_PER_MIN
                      and (row["found_fraction"] or 0) >= 0.9})
-        print(f"{cth:.2f}/{ath:.2f}@{ev[0]:g}/{ev[1]:g}: {row['alarms_per_min']:.2f} alarms/min, {row['containers_found']}/"
+        print(f"{cth:.2f}/{ath:.2f}@{ev[0]:g}/{ev[1]:g}~{fit:g}: {row['alarms_per_min']:.2f} alarms/min, {row['containers_found']}/"
               f"{row['containers_in_view']} containers", file=sys.stderr, flush=True)
     out = {"model": Path(args.model).name, "model_sha256": detector.card.sha256, "seed": args.seed,
            "minutes_bare": args.minutes, "frames": len(tape.frames), "detector_floor": floor, "rows": rows,
@@ -192,7 +196,7 @@ def main() -> int:
           f"{'latency p50':>12} {'goal':>5}")
     for r in rows:
         lat = "n/a" if r["latency_s_p50"] is None else f"{r['latency_s_p50']:.1f} s"
-        ev = "@{:g}/{:g}".format(*r["evidence_conf_s"])
+        ev = "@{:g}/{:g}~{:g}".format(*r["evidence_conf_s"], r["fitting_iou"])
         print(f"{r['container_threshold']:.2f} / {r['anomaly_threshold']:.2f} {ev:<15} {r['alarms_per_min']:>10.2f} "
               f"{r['bare_alarms']:>5} {r['clutter_alarms']:>8} {r['containers_found']:>5} / {r['containers_in_view']:<3} "
               f"{lat:>12} {'PASS' if r['goal_met'] else 'FAIL':>5}")

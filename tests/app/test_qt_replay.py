@@ -285,7 +285,7 @@ def test_main_window_file_menu_opens_a_replay(qtbot, tmp_path, settings):
     main = MainWindow(Station(StationConfig(video_url="udp://127.0.0.1:0"), log=lambda text: None), settings)
     main.show()
     titles = [a.text() for a in main.menuBar().actions()[0].menu().actions()]
-    assert titles == ["Open record…", "Open telemetry log…"]
+    assert titles == ["Open record…", "Open telemetry log…", "Open telemetry log with video…"]
     replay = main.open_replay(record=False, path=SMALL_TLOG)
     qtbot.waitUntil(lambda: replay.session is not None, timeout=OPEN_MS)
     assert replay.isVisible() and replay.modes.mode_at(replay.session.t_start_s + 60) == "MANUAL"

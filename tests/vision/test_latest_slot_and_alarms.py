@@ -144,3 +144,18 @@ def test_evidence_levels_must_name_known_classes():
         AlarmBook(CLASSES, "camera", evidence_conf_s={"bagg": 0.3})
     with pytest.raises(ValueError, match="niche_anomaly"):
         AlarmBook(CLASSES, "camera", evidence_conf_s={"niche_anomaly": -1})
+
+
+def test_an_alarm_box_that_is_a_fitting_is_dropped_and_a_bag_on_the_fitting_is_kept():
+    from vision.fittings import drop_alarms_on_fittings
+
+    bag, anode = CLASSES.index("parasitic_container"), CLASSES.index("anode")
+    det = Detections([[100, 100, 200, 160],   # the anode as a "container", less sure than as an anode
+                      [101, 99, 199, 161],    # the anode
+                      [150, 140, 190, 175],   # a bag strapped to its end: a box of its own
+                      [400, 300, 460, 340],   # a bag far away
+                      [402, 301, 459, 341]],  # ... that also scores as an anode, less surely
+                     [0.45, 0.6, 0.5, 0.8, 0.4], [bag, anode, bag, bag, anode])
+    kept = drop_alarms_on_fittings(det, CLASSES, 0.7)
+    assert kept.xyxy[:, 0].tolist() == [101, 150, 400, 402]
+    assert len(drop_alarms_on_fittings(det, CLASSES, None)) == 5  # a card without the level drops nothing

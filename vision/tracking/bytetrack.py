@@ -19,6 +19,8 @@ import itertools
 import numpy as np
 
 from ..detections import Detections, box_iou
+from ..fittings import FIELD as FITTING_FIELD
+from ..fittings import drop_alarms_on_fittings
 from .kalman import BoxKalman
 
 
@@ -140,10 +142,15 @@ class ByteTracker:
 
 
 def track_frame(detector, tracker: ByteTracker, image: np.ndarray) -> Detections:
-    """Detect down to the tracker's weak level, track, and keep what a user should see:
+    """Detect down to the tracker's weak level, drop alarm boxes that are hull fittings
+    (vision/fittings.py, when the card says so), track, and keep what a user should see:
     detections at or above their class's confident level, and weak ones that continue a
     confirmed track."""
-    det = tracker.update(detector(image, conf=tracker.config.detect_conf()))
+    det = detector(image, conf=tracker.config.detect_conf())
+    card = getattr(detector, "card", None)
+    if card is not None and card.extra.get(FITTING_FIELD):
+        det = drop_alarms_on_fittings(det, detector.classes, float(card.extra[FITTING_FIELD]))
+    det = tracker.update(det)
     strong = det.confidence >= _per_class(tracker.config.high_conf, det.class_id)
     return det[strong | (det.tracker_id > 0)]
 
