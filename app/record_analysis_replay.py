@@ -68,7 +68,7 @@ class Replay:
         worker.add_detections(result, source, self.telemetry.tilt_at(t) if source == "camera" else 0.0)
         if self._next_step_s is None or t >= self._next_step_s:
             self._next_step_s = t + MAP_STEP_S
-            worker.step()
+            worker.step(snapshot=False)  # only the final step's snapshot is read
 
     def _tell(self, t: float) -> None:
         self._t0_s = t if self._t0_s is None else self._t0_s

@@ -161,6 +161,23 @@ def test_no_pose_is_invented_and_late_poses_are_waited_for(world):
     assert snap.counters.no_pose.get("camera") == 3
 
 
+def test_steps_without_snapshots_end_with_a_fresh_final_snapshot(world):
+    """Offline analysis turns the map without snapshots; the final step, even with nothing
+    left to place, hands back the map as it is, not the one before those steps."""
+    ew, samples = world
+    worker = _worker(ew, samples)
+    c = np.asarray(ew.scenario.objects[0].center_h, float)
+    n = np.asarray(ew.scenario.objects[0].normal_h, float)
+    before = worker.step()
+    for k in range(10):
+        worker.add_pose(vehicle_pose(10.0 + 0.1 * k, c + 2.0 * n, -n))
+    worker.add_camera_frame(10.45)
+    assert worker.step(snapshot=False) is before  # placed, but no snapshot made
+    snap = worker.step(final=True)  # nothing left in the inbox
+    assert snap is not before and snap.counters.placed.get("camera") == 1
+    assert worker.step(final=True) is snap  # nothing new: the same snapshot
+
+
 def test_sonar_pings_build_the_point_map_on_the_hull(world):
     from sim.sonar_render import MultibeamConfig
     from sim.world import SensorPose

@@ -137,6 +137,7 @@ class HullMapWorker:
         self._t_s: float | None = None
         self._tick_ms = 0.0
         self._latest: MapSnapshot = self._snapshot()
+        self._snapshot_stale = False  # placed since the last snapshot (steps with snapshot=False)
 
     # ---- producers (any thread) -------------------------------------------------------
     def add_pose(self, pose: VehiclePose) -> None:
@@ -244,14 +245,18 @@ class HullMapWorker:
         self.step(final=True)
         self._run_calls()
 
-    def step(self, final: bool = False) -> MapSnapshot:
+    def step(self, final: bool = False, snapshot: bool = True) -> MapSnapshot:
         """One turn: place what the pose history can place. Called by the worker thread
-        (or, without start(), by the owner directly, e.g. offline analysis)."""
+        (or, without start(), by the owner directly, e.g. offline analysis). snapshot=False
+        skips making the snapshot (coverage masks, standoff) for an owner that reads only
+        the last one, after a final step: offline analysis turns the map ~16 times a second."""
         t0 = time.perf_counter()
         with self._lock:
             batch = list(self._inbox)
             self._inbox.clear()
         if not batch:
+            if final and self._snapshot_stale:
+                self._latest, self._snapshot_stale = self._snapshot(), False
             return self._latest
         newest = self.history.time_range_s
         now = self._clock()
@@ -270,8 +275,10 @@ class HullMapWorker:
             self._errors += 1
             self._last_error = f"{type(exc).__name__}: {exc}"
         self._tick_ms = (time.perf_counter() - t0) * 1e3
-        if ready:
-            self._latest = self._snapshot()
+        if ready and not (snapshot or final):
+            self._snapshot_stale = True
+        elif ready or (final and self._snapshot_stale):
+            self._latest, self._snapshot_stale = self._snapshot(), False
             if self.on_update is not None:
                 self.on_update(self._latest)
         return self._latest
