@@ -218,7 +218,7 @@ class MissionTransfer:
             for _ in range(1 + tmo.mission_retries):
                 sent_at = time.monotonic()
                 v.connection.send(mavlink.MAVLink_mission_request_list_message(sysid, compid, MISSION_TYPE))
-                m = q.get(rto.value)
+                m = _count_answer(q, sent_at + rto.value)
                 if m is None:
                     self.retransmissions += 1
                     rto.backoff()
@@ -314,3 +314,13 @@ class MissionTransfer:
                 if q.get(tmo.command_ack_s) is not None:
                     return
         raise MissionTransferError(f"the vehicle did not confirm item {seq} as current (is it in the mission?)")
+
+
+def _count_answer(q, until_s: float):
+    """The answer to a request list by until_s (monotonic): MISSION_COUNT or a refusing ACK.
+    An ACCEPTED ack is never that answer but a late repeat of the upload's last one (the
+    vehicle re-acknowledges an item re-sent over a lossy link): skipped."""
+    while True:
+        m = q.get(max(0.0, until_s - time.monotonic()))
+        if m is None or m._type != "MISSION_ACK" or m.type != mavlink.MAV_MISSION_ACCEPTED:
+            return m
