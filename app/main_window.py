@@ -18,6 +18,7 @@ from vehicle.events import LinkLost, LinkRestored
 
 from .qt_theme import THEMES, apply_theme, colour
 from .qt_tasks import run_task
+from .telemetry_line import forward_standoff_m, overlay_line
 
 SETTINGS_VERSION = 1  # bump when the dock layout changes incompatibly (old layouts are then ignored)
 LOG_LINES_MAX = 2000
@@ -355,8 +356,7 @@ class MainWindow(QMainWindow):
 
     # ---- live data --------------------------------------------------------------------
     def _state(self, state, now_s: float, loss_pct: float) -> None:
-        d = state.distance
-        standoff = d.distance_m if d is not None and d.orientation == 0 and d.min_m < d.distance_m < d.max_m else None
+        standoff = forward_standoff_m(state)
         if standoff is None and self.station.station_map is not None:
             standoff = self.station.station_map.worker.latest.standoff_m  # to the hull model, from the pose
         self.instruments.update_state(state, now_s, loss_pct, standoff)
@@ -366,7 +366,7 @@ class MainWindow(QMainWindow):
             self._set_link("waiting for the vehicle's heartbeat", "warning")
         elif state.link_ok:
             self._set_link(f"link ok, heartbeat {age:.1f} s, loss {loss_pct:.0f}%", "ok")
-        lines = self._overlay_lines(state, standoff)
+        lines = [overlay_line(state, standoff)]
         if lines != self._overlay:  # each new overlay repaints the video
             self._overlay = lines
             self.video.set_overlay(lines)
@@ -393,13 +393,6 @@ class MainWindow(QMainWindow):
                 return
         self._last_pose_drawn = (now, np.asarray(pose.position_h, float), heading)
         self.hull_view.set_vehicle_pose(tuple(pose.position_h), heading)
-
-    @staticmethod
-    def _overlay_lines(state, standoff_m) -> list[str]:
-        depth = f"{state.depth_m:.2f} m" if state.depth_m is not None else "—"
-        hdg = f"{state.heading_deg:03.0f}" if state.heading_deg is not None else "—"
-        off = f"{standoff_m:.1f} m" if standoff_m is not None else "—"
-        return [f"depth {depth}  hdg {hdg}  standoff {off}  {state.mode or ''}{' ARMED' if state.armed else ''}"]
 
     def _map(self, snapshot) -> None:
         import dataclasses

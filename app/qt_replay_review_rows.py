@@ -89,8 +89,8 @@ def review_rows(findings, alarms) -> list[ReviewRow]:
 
 def read_rows(session) -> tuple[list, list[ReviewRow]]:
     """(findings, rows) of a ReplaySession, read from the record now (a task: this reads files)."""
-    findings = session.findings()
-    return findings, review_rows(findings, session.alarms())
+    findings, alarms = session.reviewed()
+    return findings, review_rows(findings, alarms)
 
 
 def fill_table(table: QTableWidget, rows: list[ReviewRow]) -> None:

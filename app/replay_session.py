@@ -26,6 +26,7 @@ import numpy as np
 from recording.errors import RecordError
 
 from .replay_telemetry import TelemetryTimeline
+from .telemetry_line import forward_standoff_m, overlay_line
 
 WARNING_KINDS = ("media_stopped", "disk_warning", "record_recovered", "vehicle_LinkLost", "vehicle_FailsafeRaised")
 STATUSTEXT_MARK_SEVERITY = 4  # MAV_SEVERITY_WARNING and worse become marks
@@ -275,17 +276,23 @@ class ReplaySession:
 
         return linked_findings(self.path, self._events, self.mission)
 
+    def reviewed(self) -> tuple[list, list]:
+        """(findings, alarms) from one reading of the record and its addenda, so both show
+        the same reviews: recording.report_findings.FindingInfo with their whole review
+        history, and every AlarmInfo (in a finding or not) by id."""
+        if not self.is_record:
+            return [], []
+        linked = self._linked()
+        alarms = sorted([a for f in linked.findings for a in f.alarms] + list(linked.unlinked_alarms),
+                        key=lambda a: a.alarm_id)
+        return list(linked.findings), alarms
+
     def findings(self) -> list:
-        """recording.report_findings.FindingInfo with their whole review history, addenda
-        re-read at each call (a review just written shows at once)."""
-        return list(self._linked().findings) if self.is_record else []
+        """Addenda re-read at each call (a review just written shows at once)."""
+        return self.reviewed()[0]
 
     def alarms(self) -> list:
-        if not self.is_record:
-            return []
-        linked = self._linked()
-        return sorted([a for f in linked.findings for a in f.alarms] + list(linked.unlinked_alarms),
-                      key=lambda a: a.alarm_id)
+        return self.reviewed()[1]
 
     # ---- the vehicle ----------------------------------------------------------------------
     def trail_h(self, t_s: float) -> np.ndarray | None:
@@ -316,10 +323,4 @@ class ReplaySession:
         state = self.telemetry.state_at(t_s) if self.telemetry is not None else None
         if state is None:
             return [f"{vessel}  {_utc(t_s)}", "no telemetry yet"]
-        depth = f"{state.depth_m:.2f} m" if state.depth_m is not None else "—"
-        hdg = f"{state.heading_deg:03.0f}" if state.heading_deg is not None else "—"
-        d = state.distance
-        standoff = d.distance_m if d is not None and d.orientation == 0 and d.min_m < d.distance_m < d.max_m else None
-        off = f"{standoff:.1f} m" if standoff is not None else "—"
-        return [f"{vessel}  {_utc(t_s)}",
-                f"depth {depth}  hdg {hdg}  standoff {off}  {state.mode or ''}{' ARMED' if state.armed else ''}"]
+        return [f"{vessel}  {_utc(t_s)}", overlay_line(state, forward_standoff_m(state))]

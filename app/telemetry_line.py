@@ -1,4 +1,5 @@
-"""One line of telemetry per second for the headless station."""
+"""Telemetry as text: one line per second for the headless station, and the video overlay's
+line (the live window and the replay show the same)."""
 from __future__ import annotations
 
 
@@ -25,3 +26,17 @@ def telemetry_line(state, loss_pct: float, now_s: float) -> str:
         active = [k for k in ("leak", "gcs", "pilot_input", "battery", "ekf") if getattr(state.failsafes, k)]
         parts.append("FAILSAFE " + ",".join(active).upper())
     return " | ".join(parts)
+
+
+def forward_standoff_m(state) -> float | None:
+    """The forward distance sensor's reading when it is within its range, else None."""
+    d = state.distance
+    return d.distance_m if d is not None and d.orientation == 0 and d.min_m < d.distance_m < d.max_m else None
+
+
+def overlay_line(state, standoff_m: float | None) -> str:
+    """The video overlay's telemetry line."""
+    off = f"{standoff_m:.1f} m" if standoff_m is not None else "—"
+    return (f"depth {_f(state.depth_m, '.2f', '—')}{' m' if state.depth_m is not None else ''}  "
+            f"hdg {_f(state.heading_deg, '03.0f', '—')}  standoff {off}  "
+            f"{state.mode or ''}{' ARMED' if state.armed else ''}")
