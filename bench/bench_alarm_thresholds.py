@@ -207,8 +207,12 @@ def main() -> int:
 
 
 def _tape_key(sha256: str, args, floor: float) -> dict:
+    # the generator version moves whenever what the world renders changes (e.g. v4: the
+    # distractors' shapes): a tape of the old look is not a tape of these frames
+    from vision.training.synthetic_dataset import GENERATOR_VERSION
+
     return {"model_sha256": sha256, "seed": args.seed, "minutes": args.minutes, "containers": args.containers,
-            "clutter_worlds": args.clutter_worlds, "floor": round(floor, 6)}
+            "clutter_worlds": args.clutter_worlds, "floor": round(floor, 6), "world_look": GENERATOR_VERSION}
 
 
 def _save_tape(path: Path, tape: Tape, sha256: str, args, floor: float) -> None:

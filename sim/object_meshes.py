@@ -3,7 +3,10 @@
 Besides boxes and cylinders, the held-out container kinds (sim.scenario.HELDOUT_CONTAINER_KINDS,
 shapes no training image shows) have their own shapes: a rounded holdall (superellipsoid),
 a drum (barrel with bulged staves), a hexagonal case, a wedge-shaped case and a net bag of
-packages (a cluster of small boxes). Every shape fills the box (length, width, height) of
+packages (a cluster of small boxes). Distractors have the shapes of what they are, not of
+a container: a fouling clump is a knobbly lump, a fender a cylinder with round ends, debris
+a splintered chunk (until 2026-11-29 clumps and debris were boxes and fenders cylinders, the
+very shapes of containers, so no detector could tell them apart). Every shape fills the box (length, width, height) of
 its size, is closed and wound outward, and is a pure function of the object (no random
 draws), so the same scenario always gives the same mesh."""
 from __future__ import annotations
@@ -18,7 +21,7 @@ _BOX_V = np.array([[x, y, z] for x in (-0.5, 0.5) for y in (-0.5, 0.5) for z in 
 _BOX_F = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
                    [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]])
 CYLINDER_SIDES = 16
-CYLINDER_KINDS = frozenset({"torpedo", "fender", "rope", "fish"})
+CYLINDER_KINDS = frozenset({"torpedo", "rope", "fish"})
 SUPERELLIPSOID_EXPONENT = 3.0  # 2 = ellipsoid; larger = boxier: a soft bag with rounded edges
 ELLIPSOID_RINGS, ELLIPSOID_SEGMENTS = 10, 20
 DRUM_SIDES, DRUM_RINGS, DRUM_BULGE = 20, 6, 0.08  # bulge: radius at the middle over the rims, minus 1
@@ -88,6 +91,50 @@ def _ring_faces(n_rings: int, segments: int, *, cap_first: int, cap_last: int) -
     return np.array(f)
 
 
+def _fill_unit_box(v: np.ndarray) -> np.ndarray:
+    """Scaled per axis (positive factors: the winding stays outward) to fill the unit box."""
+    lo, hi = v.min(0), v.max(0)
+    return (v - (lo + hi) / 2) / (hi - lo)
+
+
+def _unit_lump(rings: int = ELLIPSOID_RINGS, segments: int = ELLIPSOID_SEGMENTS):
+    """A fouling clump: an ellipsoid with fixed irregular bulges (weed, mussels, barnacles
+    grow in knobs, not in boxes), closed, outward, filling the unit box."""
+    v, f = _unit_superellipsoid(2.0, rings, segments)
+    ang = np.arctan2(v[:, 2], v[:, 1])
+    bump = 1 + 0.22 * np.sin(3 * ang + 0.7) * np.cos(2.5 * np.pi * v[:, 0]) + 0.12 * np.cos(5 * ang + 2.1)
+    v = v * np.column_stack([np.ones(len(v)), bump, bump])
+    return _fill_unit_box(v), f
+
+
+def _unit_capsule(rings: int = 12, sides: int = CYLINDER_SIDES, straight: float = 0.6):
+    """A fender: a cylinder with round ends (the middle `straight` share of its length is
+    straight), along x, closed, outward, filling the unit box."""
+    xs = np.linspace(0.5, -0.5, rings + 1)[1:-1]
+    end = np.clip((np.abs(xs) - straight / 2) / (0.5 - straight / 2), 0.0, 1.0)
+    radius = 0.5 * np.sqrt(1 - end ** 2)
+    ang = np.linspace(0, 2 * math.pi, sides, endpoint=False)
+    v = [np.column_stack([np.full(sides, x), r * np.cos(ang), r * np.sin(ang)]) for x, r in zip(xs, radius)]
+    v = np.vstack(v + [[[0.5, 0, 0], [-0.5, 0, 0]]])
+    return _fill_unit_box(v), _ring_faces(len(xs), sides, cap_first=len(v) - 2, cap_last=len(v) - 1)
+
+
+# debris: a splintered chunk, an irregular heptagonal prism (radius of each corner)
+SHARD_RADII = (0.5, 0.31, 0.44, 0.22, 0.47, 0.36, 0.28)
+
+
+def _unit_shard() -> tuple[np.ndarray, np.ndarray]:
+    """Debris: an irregular prism along x (a broken plank or crate slat), closed, outward,
+    filling the unit box."""
+    v, f = _unit_cylinder(len(SHARD_RADII))
+    v = v.copy()
+    n = len(SHARD_RADII)
+    for ring in (slice(0, n), slice(n, 2 * n)):
+        v[ring, 1:] *= 2 * np.asarray(SHARD_RADII)[:, None]
+    v[n:2 * n, 1:] *= 0.8  # one end narrower than the other: broken off
+    return _fill_unit_box(v), f[:, ::-1]  # _unit_cylinder's faces are wound the other way round
+
+
 def _unit_drum(sides: int = DRUM_SIDES, rings: int = DRUM_RINGS, bulge: float = DRUM_BULGE):
     """A barrel along x (-0.5..0.5), widest (radius 0.5) at the middle, closed, outward."""
     xs = np.linspace(0.5, -0.5, rings + 1)
@@ -131,9 +178,11 @@ def _unit_net_bag() -> tuple[np.ndarray, np.ndarray]:
 
 
 _SHAPES = {"cylinder": _unit_cylinder, "hexagonal": _unit_hexagonal, "superellipsoid": _unit_superellipsoid,
-           "drum": _unit_drum, "wedge": _unit_wedge, "net_bag": _unit_net_bag, "box": lambda: (_BOX_V, _BOX_F)}
+           "drum": _unit_drum, "wedge": _unit_wedge, "net_bag": _unit_net_bag, "lump": _unit_lump,
+           "capsule": _unit_capsule, "shard": _unit_shard, "box": lambda: (_BOX_V, _BOX_F)}
 KIND_SHAPES = {"holdall": "superellipsoid", "drum": "drum", "hex_case": "hexagonal", "wedge_case": "wedge",
-               "net_bag": "net_bag", **{k: "cylinder" for k in CYLINDER_KINDS}}
+               "net_bag": "net_bag", "fouling_clump": "lump", "fender": "capsule", "debris": "shard",
+               **{k: "cylinder" for k in CYLINDER_KINDS}}
 
 
 def posed_shape(cylinder: bool | str, center_h, axis_h, normal_h, size_m) -> TriangleMesh:

@@ -60,6 +60,28 @@ DISTRACTOR_KINDS = ("fish", "rope", "fender", "debris", "fouling_clump")
 GRATED_NICHE_KINDS = ("sea_chest", "bow_thruster", "stern_thruster")  # where a grating can go missing
 
 
+# fouling runs from olive weed to brown mussel and tube-worm crusts (RGB reflectance)
+FOULING_OLIVE, FOULING_BROWN = np.array([0.22, 0.27, 0.10]), np.array([0.40, 0.32, 0.18])
+FENDER_RUBBER_GREY = (0.05, 0.14)  # black rubber (pneumatic and cylindrical fenders)
+FENDER_FOAM_SHARE = 0.35  # the rest: foam-filled, in orange or yellow
+FENDER_FOAM = np.array([0.85, 0.45, 0.08]), np.array([0.90, 0.78, 0.12])
+
+
+def distractor_paint(kind: str, u: np.ndarray) -> np.ndarray:
+    """The colour of a fouling clump or fender from the three uniform draws in 0.1..0.9 that
+    any other kind takes as its colour as they are (no draws of its own: the rest of the
+    scenario stays as it was). Containers come in any colour; these things do not."""
+    t = (np.asarray(u, float) - 0.1) / 0.8  # 0..1
+    if kind == "fouling_clump":
+        return (FOULING_OLIVE + (FOULING_BROWN - FOULING_OLIVE) * t[0]) * (0.7 + 0.6 * t[1])
+    if kind == "fender":
+        if t[0] < FENDER_FOAM_SHARE:
+            return FENDER_FOAM[0] + (FENDER_FOAM[1] - FENDER_FOAM[0]) * t[1]
+        lo, hi = FENDER_RUBBER_GREY
+        return np.full(3, lo + (hi - lo) * t[1])
+    return np.asarray(u, float)
+
+
 class ScenarioError(ValueError):
     pass
 
@@ -226,6 +248,7 @@ def generate_scenario(model, placement: Placement, *, seed: int, water: str = "m
         # the object sits on the surface: its centre half its height out along the normal
         center = np.asarray(center, float) + normal * size[2] / 2
         paint = rng.uniform(0.1, 0.9, 3) if kind != "torpedo" else np.array([0.45, 0.12, 0.1])  # hull red
+        paint = distractor_paint(kind, paint)
         reflect = {"torpedo": 0.9, "magnetic_box": 0.8, "fish": 0.2, "rope": 0.3, "drum": 0.85, "hex_case": 0.7,
                    "wedge_case": 0.75}.get(kind, 0.5)
         objects.append(PlantedObject(name, kind, tuple(map(float, center)), tuple(map(float, normal)),

@@ -66,3 +66,55 @@ def test_bad_scenarios_name_the_field(tmp_path, ship, edit, words):
     path.write_text(json.dumps(doc))
     with pytest.raises(ScenarioError, match=words.replace("[", r"\[").replace("]", r"\]")):
         load_scenario(path)
+
+
+def _closed_outward_volume(mesh, centre):
+    from collections import Counter
+
+    edges = Counter(tuple(e) for f in mesh.faces for e in ((f[0], f[1]), (f[1], f[2]), (f[2], f[0])))
+    assert all(n == 1 and edges[(b, a)] == 1 for (a, b), n in edges.items())  # closed, consistently wound
+    a, b, c = (mesh.vertices[mesh.faces[:, i]] - centre for i in range(3))
+    return np.einsum("ij,ij->i", a, np.cross(b, c)).sum() / 6
+
+
+@pytest.mark.parametrize("kind", ["fouling_clump", "fender", "debris"])
+def test_distractors_are_not_shaped_like_containers(kind):
+    """Clumps, fenders and debris were boxes and cylinders, the shapes of the training
+    containers: a detector could not learn to leave them alone."""
+    from sim.object_meshes import object_mesh
+    from sim.scenario import CONTAINER_KINDS, PlantedObject
+
+    def mesh_of(k):
+        return object_mesh(PlantedObject("o", k, (1.0, 2.0, 3.0), (0.0, -1.0, 0.0), (1.0, 0.0, 0.0),
+                                         (0.8, 0.4, 0.3), "hull", (0.5, 0.5, 0.5), 0.5))
+
+    m = mesh_of(kind)
+    fill = _closed_outward_volume(m, (1.0, 2.0, 3.0)) / (0.8 * 0.4 * 0.3)
+    assert 0.25 < fill < 0.75  # outward, and rounder or more ragged than a box (1.0) or a cylinder (0.78)
+    assert np.allclose(np.ptp(m.vertices - (1.0, 2.0, 3.0), axis=0), [0.8, 0.3, 0.4], atol=1e-6)  # fills its box
+    for c in CONTAINER_KINDS:
+        other = mesh_of(c)
+        assert other.n_vertices != m.n_vertices or not np.allclose(other.vertices, m.vertices), c
+
+
+def test_fouling_and_fenders_have_their_own_colours(ship):
+    from sim.scenario import DISTRACTOR_KINDS, distractor_paint
+
+    model, placement = ship
+    seen = set()
+    for seed in range(6):
+        for o in generate_scenario(model, placement, seed=seed, distractors=6).objects:
+            rgb = np.asarray(o.color_rgb)
+            seen.add(o.kind)
+            if o.kind == "fouling_clump":
+                assert rgb[1] >= rgb[2] and rgb[0] < 0.6, rgb  # olive to brown, never blue or bright
+            elif o.kind == "fender":
+                grey = np.ptp(rgb) < 1e-9 and rgb[0] <= 0.14
+                foam = rgb[0] > 0.8 and rgb[2] < 0.15  # orange to yellow
+                assert grey or foam, rgb
+            elif o.kind not in ("torpedo",) and o.kind not in DISTRACTOR_KINDS:
+                assert np.all((0.1 <= rgb) & (rgb <= 0.9))  # containers: any colour
+    assert {"fouling_clump", "fender"} <= seen
+    u = np.array([0.3, 0.6, 0.2])
+    assert np.array_equal(distractor_paint("duffel_bag", u), u)
+    assert np.array_equal(distractor_paint("debris", u), u)  # plastic and wood come in any colour

@@ -214,8 +214,15 @@ def test_openvino_backend_matches_onnxruntime(graded, tiny, no_network):  # noqa
         img = cv2.imread(str(p))
         a, b = ort(img, conf=0.01), ov(img, conf=0.01)
         assert len(a) > 0
-        top = min(10, len(a), len(b))
-        # the same boxes in the same order at the top; far down, near-tied scores may swap
-        assert np.allclose(a.xyxy[:top], b.xyxy[:top], atol=1.0)
-        assert np.allclose(a.confidence[:top], b.confidence[:top], atol=0.01)
+        # the same boxes, each matched once (class, corners within 1 px, confidence within
+        # 0.01), down to 0.03: this barely trained model also gives dozens of overlapping boxes
+        # tied at 0.0176, and which of those NMS keeps depends on rounding in the last digit
+        top = int(np.sum(a.confidence >= 0.03))
+        assert top >= 1 and int(np.sum(b.confidence >= 0.03)) == top
+        free = list(range(len(b)))
+        for k in range(top):
+            hit = [j for j in free if b.class_id[j] == a.class_id[k] and np.allclose(a.xyxy[k], b.xyxy[j], atol=1.0)
+                   and abs(a.confidence[k] - b.confidence[j]) <= 0.01]
+            assert hit, (p.name, k, a.class_id[k], a.xyxy[k], a.confidence[k])
+            free.remove(hit[0])
         assert abs(len(a) - len(b)) <= max(2, len(a) // 10)

@@ -23,16 +23,16 @@ DTC = REPO.parent / "shared" / "data" / "hulls" / "DTC-scaled.stl.gz"
 # (kinds, and SHA-256 of the scenario's JSON with floats rounded to 6 decimals)
 DEFAULT_DRAWS = {
     1: (["magnetic_box", "torpedo", "torpedo", "duffel_bag", "bolts_removed", "grating_missing", "debris", "rope",
-         "fender", "fender", "fouling_clump"], "f6c74ab018a8fbc2983cf4887bb60b35d067a191ddbc0224be8236b86a7666b1"),
+         "fender", "fender", "fouling_clump"], "c9a768988786f4c29572a59e1eeb65183d64d04e372514220a9bd09b29983c98"),
     2: (["sea_chest_package", "duffel_bag", "duffel_bag", "magnetic_box", "grating_missing", "bolts_removed", "fish",
-         "debris", "fish", "debris", "fouling_clump"], "2c80efe65c4ba137b055cc8bdef5b197038fa1ee9292372370a380ea0bd6abd6"),
+         "debris", "fish", "debris", "fouling_clump"], "d13174f5f24efea807f92a92528e2638ced99d9588c280d28723ee58e7180303"),
     3: (["sea_chest_package", "duffel_bag", "sea_chest_package", "magnetic_box", "grating_missing", "grating_missing",
          "fouling_clump", "rope", "fouling_clump", "fish", "rope"],
-        "105de18ad7b53d24a00031303f4720da3aeb08b7ac19ee2b416f82f72b61787b"),
+        "94fd8dced505ede832f52a80edafa3e65cc9653758fa9c67cafbe9418bdc6886"),
     4: (["torpedo", "magnetic_box", "magnetic_box", "sea_chest_package", "fresh_weld", "bolts_removed", "rope", "fender",
-         "rope", "debris", "debris"], "a9fba2ce0eb0342e93f5b0cd8bddc48701af848a1beb06488975bedd0f15a30c"),
+         "rope", "debris", "debris"], "2cea451b992121c6b7c4d0a349908c15b1e5162d24a82d18ff35d0d02bb36518"),
     5: (["torpedo", "magnetic_box", "sea_chest_package", "magnetic_box", "tunnel_foreign_object", "bolts_removed",
-         "debris", "rope", "debris", "debris", "fender"], "67e07946f1336e0ef822426cf7d593e151e8bc0b1e56d57d4fcc6cf00dd46431"),
+         "debris", "rope", "debris", "debris", "fender"], "49de187064d20c03695567bbe3250c9fd858bbb827872b41da69e92ec0f1be0f"),
 }
 # plan and hull draws of training sets (seed 0 and 7, 60 camera images) before held-out sets existed
 DEFAULT_HULL_DRAWS = {0: "6b4c85b83f4f1d7436e67d7b7cad358e58aae10bb6efd6c6c5ec1b651bb8c33a",
@@ -60,12 +60,22 @@ def _rounded(v):
     return v
 
 
+def _without_own_colours(d: dict) -> dict:
+    """Fouling clumps and fenders have had colours of their own since 2026-11-29, made from
+    the same draws (sim.scenario.distractor_paint, tested in tests/sim/test_scenario.py):
+    the digests (taken before that change) cover everything else, so they prove that the
+    draw itself did not move."""
+    objects = [{k: v for k, v in o.items() if not (k == "color_rgb" and o["kind"] in ("fender", "fouling_clump"))}
+               for o in d["objects"]]
+    return {**d, "objects": objects}
+
+
 def test_the_default_scenario_draw_is_unchanged(hull):
     model, placement = hull
     for seed, (kinds, digest) in DEFAULT_DRAWS.items():
         s = generate_scenario(model, placement, seed=seed, water="clear", containers=4, anomalies=2, distractors=5)
         assert [o.kind for o in s.objects] == kinds, seed
-        text = json.dumps(_rounded(s.to_dict()), sort_keys=True).encode()
+        text = json.dumps(_rounded(_without_own_colours(s.to_dict())), sort_keys=True).encode()
         assert hashlib.sha256(text).hexdigest() == digest, seed
         # container_kinds=None is the default draw, not merely something like it
         again = generate_scenario(model, placement, seed=seed, water="clear", containers=4, anomalies=2,

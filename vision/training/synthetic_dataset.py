@@ -57,8 +57,9 @@ from .yolo_layout import (SPLITS, count_labels, data_yaml_text, label_line, make
                           staged_dataset_dir)
 
 KINDS = ("camera", "sonar")
-GENERATOR_VERSION = 3  # 2: more niche, hull and distractor views (v1 models called landmarks containers);
-# 3: a sonar label needs an echo that stands out of the speckle (SONAR_MIN_CONTRAST)
+GENERATOR_VERSION = 4  # 2: more niche, hull and distractor views (v1 models called landmarks containers);
+# 3: a sonar label needs an echo that stands out of the speckle (SONAR_MIN_CONTRAST);
+# 4: fouling clumps, fenders and debris have their own shapes and colours (sim.object_meshes)
 MIN_IMAGES = 3  # one hull for each of train, val and test
 MAX_IMAGES = 1_000_000
 PNG_COMPRESSION = 3  # fixed: part of what makes the bytes reproducible
