@@ -6,8 +6,8 @@ a drum (barrel with bulged staves), a hexagonal case, a wedge-shaped case and a 
 packages (a cluster of small boxes). Distractors have the shapes of what they are, not of
 a container: a fouling clump is a knobbly lump, a fender a cylinder with round ends, debris
 a splintered chunk (until 2026-11-29 clumps and debris were boxes and fenders cylinders, the
-very shapes of containers, so no detector could tell them apart). Every shape fills the box (length, width, height) of
-its size, is closed and wound outward, and is a pure function of the object (no random
+very shapes of containers, so no detector could tell them apart). Every shape fills the box
+(length, width, height) of its size, is closed and wound outward, and is a pure function of the object (no random
 draws), so the same scenario always gives the same mesh."""
 from __future__ import annotations
 
@@ -91,6 +91,15 @@ def _ring_faces(n_rings: int, segments: int, *, cap_first: int, cap_last: int) -
     return np.array(f)
 
 
+def _lathe(xs: np.ndarray, radius: np.ndarray, sides: int) -> tuple[np.ndarray, np.ndarray]:
+    """A solid of revolution about x: a ring of `radius[k]` at each `xs[k]` (running from +x
+    to -x), capped by a vertex at x = +0.5 and -0.5, closed, outward."""
+    ang = np.linspace(0, 2 * math.pi, sides, endpoint=False)
+    v = [np.column_stack([np.full(sides, x), r * np.cos(ang), r * np.sin(ang)]) for x, r in zip(xs, radius)]
+    v = np.vstack(v + [[[0.5, 0, 0], [-0.5, 0, 0]]])
+    return v, _ring_faces(len(xs), sides, cap_first=len(v) - 2, cap_last=len(v) - 1)
+
+
 def _fill_unit_box(v: np.ndarray) -> np.ndarray:
     """Scaled per axis (positive factors: the winding stays outward) to fill the unit box."""
     lo, hi = v.min(0), v.max(0)
@@ -113,10 +122,8 @@ def _unit_capsule(rings: int = 12, sides: int = CYLINDER_SIDES, straight: float 
     xs = np.linspace(0.5, -0.5, rings + 1)[1:-1]
     end = np.clip((np.abs(xs) - straight / 2) / (0.5 - straight / 2), 0.0, 1.0)
     radius = 0.5 * np.sqrt(1 - end ** 2)
-    ang = np.linspace(0, 2 * math.pi, sides, endpoint=False)
-    v = [np.column_stack([np.full(sides, x), r * np.cos(ang), r * np.sin(ang)]) for x, r in zip(xs, radius)]
-    v = np.vstack(v + [[[0.5, 0, 0], [-0.5, 0, 0]]])
-    return _fill_unit_box(v), _ring_faces(len(xs), sides, cap_first=len(v) - 2, cap_last=len(v) - 1)
+    v, f = _lathe(xs, radius, sides)
+    return _fill_unit_box(v), f
 
 
 # debris: a splintered chunk, an irregular heptagonal prism (radius of each corner)
@@ -127,7 +134,6 @@ def _unit_shard() -> tuple[np.ndarray, np.ndarray]:
     """Debris: an irregular prism along x (a broken plank or crate slat), closed, outward,
     filling the unit box."""
     v, f = _unit_cylinder(len(SHARD_RADII))
-    v = v.copy()
     n = len(SHARD_RADII)
     for ring in (slice(0, n), slice(n, 2 * n)):
         v[ring, 1:] *= 2 * np.asarray(SHARD_RADII)[:, None]
@@ -139,10 +145,7 @@ def _unit_drum(sides: int = DRUM_SIDES, rings: int = DRUM_RINGS, bulge: float = 
     """A barrel along x (-0.5..0.5), widest (radius 0.5) at the middle, closed, outward."""
     xs = np.linspace(0.5, -0.5, rings + 1)
     radius = 0.5 * (1 + bulge * (1 - (2 * xs) ** 2)) / (1 + bulge)
-    ang = np.linspace(0, 2 * math.pi, sides, endpoint=False)
-    v = [np.column_stack([np.full(sides, x), r * np.cos(ang), r * np.sin(ang)]) for x, r in zip(xs, radius)]
-    v = np.vstack(v + [[[0.5, 0, 0], [-0.5, 0, 0]]])
-    return v, _ring_faces(rings + 1, sides, cap_first=len(v) - 2, cap_last=len(v) - 1)
+    return _lathe(xs, radius, sides)
 
 
 def _unit_wedge() -> tuple[np.ndarray, np.ndarray]:
@@ -172,9 +175,7 @@ def _unit_net_bag() -> tuple[np.ndarray, np.ndarray]:
         rot = np.array([[math.cos(a), -math.sin(a), 0.0], [math.sin(a), math.cos(a), 0.0], [0.0, 0.0, 1.0]])
         verts.append((_BOX_V * [sx, sy, sz]) @ rot.T + [cx, cy, cz])
         faces.append(_BOX_F + 8 * k)
-    v = np.vstack(verts)
-    lo, hi = v.min(0), v.max(0)
-    return (v - (lo + hi) / 2) / (hi - lo), np.vstack(faces)  # exactly the unit box, as the other shapes
+    return _fill_unit_box(np.vstack(verts)), np.vstack(faces)  # exactly the unit box, as the other shapes
 
 
 _SHAPES = {"cylinder": _unit_cylinder, "hexagonal": _unit_hexagonal, "superellipsoid": _unit_superellipsoid,
