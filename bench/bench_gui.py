@@ -80,6 +80,7 @@ STALL_MS = 50.0
 START_TIMEOUT_S = 180.0
 CLOSE_TIMEOUT_S = 60.0
 PROJECT_DIRS = tuple(str(REPO / d) + os.sep for d in ("app", "vision", "vehicle", "sim", "hull", "resources"))
+PROBE_FILE = str(REPO / "app" / "qt_probe.py")  # the bench's own event-loop hooks: not the window's work
 IDLE_KEY = "Qt (C++) or waiting"
 
 
@@ -160,7 +161,7 @@ class StackSampler(threading.Thread):
     @staticmethod
     def key(frames) -> str:
         project = [f"{Path(path).parent.name}/{Path(path).name}:{func}:{line}"
-                   for path, line, func in frames if path.startswith(PROJECT_DIRS)]
+                   for path, line, func in frames if path.startswith(PROJECT_DIRS) and path != PROBE_FILE]
         if not project:
             func = frames[0][2] if frames else "?"
             return IDLE_KEY if func in ("main", "run_for", "wait_until") else f"bench: {func}"
@@ -187,7 +188,7 @@ class Probe:
     """The 100 ms single-shot timer, the GUI thread's CPU clock and the paint counters."""
 
     def __init__(self, sampler: StackSampler | None):
-        from PySide6.QtCore import QObject, Qt, QTimer
+        from app.qt_probe import precise_single_shot
 
         self.sampler = sampler
         self.lateness_s: list[float] = []
@@ -199,34 +200,20 @@ class Probe:
         self.decoded_to_shown_s: list[float] = []
         self.shown_to_paint_s: list[float] = []
         self._pending_show: float | None = None
-        self.timer = QTimer()
-        self.timer.setTimerType(Qt.PreciseTimer)
-        self.timer.setSingleShot(True)
-        self.timer.timeout.connect(self._fired)
+        self.timer = precise_single_shot(self._fired)
         self._armed, self._armed_sched = 0.0, (0.0, 0.0)
-        probe = self
-
-        class PaintFilter(QObject):
-            def __init__(self, name: str):
-                super().__init__()
-                self.name = name
-
-            def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
-                from PySide6.QtCore import QEvent
-
-                if event.type() == QEvent.Paint:
-                    probe.paints[self.name] += 1
-                    if self.name == "video" and probe._pending_show is not None:
-                        probe.shown_to_paint_s.append(time.monotonic() - probe._pending_show)
-                        probe._pending_show = None
-                return False
-        self._filter_cls = PaintFilter
-        self._filters = []
+        self._watches = []
 
     def watch_paints(self, name: str, widget) -> None:
-        f = self._filter_cls(name)
-        widget.installEventFilter(f)
-        self._filters.append(f)
+        from app.qt_probe import PaintWatch
+
+        self._watches.append(PaintWatch(widget, lambda: self._painted(name)))
+
+    def _painted(self, name: str) -> None:
+        self.paints[name] += 1
+        if name == "video" and self._pending_show is not None:
+            self.shown_to_paint_s.append(time.monotonic() - self._pending_show)
+            self._pending_show = None
 
     def wrap_show_frame(self, view) -> None:
         original = view.show_frame
@@ -309,15 +296,9 @@ class Phase:
         }
 
 
-def run_for(seconds: float) -> None:
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    loop = QEventLoop()
-    QTimer.singleShot(int(seconds * 1000), loop.quit)
-    loop.exec()
-
-
 def wait_until(pred, timeout_s: float, poll_s: float = 0.1) -> bool:
+    from app.qt_probe import run_for
+
     deadline = time.monotonic() + timeout_s
     while not pred():
         if time.monotonic() > deadline:
@@ -395,21 +376,19 @@ def main() -> int:
     platform = "xcb" if args.xcb and os.environ.get("DISPLAY") else "offscreen"
     os.environ["QT_QPA_PLATFORM"] = platform
 
-    from PySide6.QtCore import QSettings, QTimer
-    from PySide6.QtWidgets import QApplication
-
     from app.gui import demo_mission
     from app.main_window import MainWindow
     from app.qt_tasks import run_task
+    from app.qt_probe import application, ini_settings, repeating, run_for, single_shot
     from app.station import Station, StationConfig
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = application()
     sampler = StackSampler(threading.get_ident(), args.sample_ms / 1000.0) if args.sample_ms > 0 else None
     probe = Probe(sampler)
     tmp = tempfile.TemporaryDirectory(prefix="bench-gui-")
     config = StationConfig(world_process=not args.world_in_process, embedded_camera=args.camera_fps is None)
     station = Station(config, log=lambda text: None)
-    window = MainWindow(station, QSettings(str(Path(tmp.name) / "hullwatch.ini"), QSettings.IniFormat))
+    window = MainWindow(station, ini_settings(Path(tmp.name) / "hullwatch.ini"))
     window.resize(1600, 1000)
     probe.wrap_show_frame(window.video)
     probe.watch_paints("video", window.video)
@@ -472,15 +451,14 @@ def main() -> int:
     renders0 = window.hull_view.renders
     live = Phase(probe, "live")
     rss_samples = [(0.0, rss_mb()["rss_mb"])]
-    rss_timer = QTimer()
-    rss_timer.timeout.connect(lambda: rss_samples.append((round(time.monotonic() - t_live, 1), rss_mb()["rss_mb"])))
-    rss_timer.start(int(rss_every_s * 1000))
+    rss_timer = repeating(int(rss_every_s * 1000),
+                          lambda: rss_samples.append((round(time.monotonic() - t_live, 1), rss_mb()["rss_mb"])))
     growth: list = []
     if args.tracemalloc:
         import tracemalloc
 
         tracemalloc.start(8)
-        QTimer.singleShot(int(live_s * 1000 / 3), lambda: growth.append(tracemalloc.take_snapshot()))
+        single_shot(int(live_s * 1000 / 3), lambda: growth.append(tracemalloc.take_snapshot()))
     run_for(live_s)
     if args.tracemalloc and growth:
         growth = _growth_sites(growth[0], tracemalloc.take_snapshot(), live_s * 2 / 3)
