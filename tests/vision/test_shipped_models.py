@@ -131,34 +131,55 @@ def test_object_free_views_raise_no_alarm(world, detector):
     assert alarms == [], f"seed {seed}: alarms on bare hull: {[(a.class_name, a.confidence) for a in alarms]}"
 
 
-def test_tracker_keeps_one_id_along_a_pass(world, detector):
+def _glide_ids(w, obj, standoff_m, rng, detector) -> list[int]:
+    """Container track ids, frame by frame, as the vehicle glides past ``obj`` at 0.1 m per
+    frame (1 m/s at 10 fps) with the camera kept on it."""
     from sim.camera_render import CameraConfig
+    from vision.detections import box_iou
     from vision.tracking import ByteTracker
 
-    seed, model, placement, scenario, w = world
-    rng = np.random.default_rng(seed + 2)
-    objs = [o for o in scenario.objects if o.kind in ("duffel_bag", "magnetic_box") and abs(o.normal_h[2]) < 0.5]
-    if not objs:
-        pytest.skip(f"seed {seed}: no bag or box on a side")
-    obj = objs[0]
     n = np.asarray(obj.normal_h)
     along = np.cross(n, [0.0, 0.0, 1.0])
+    if np.linalg.norm(along) < 0.3:  # on the bottom: glide fore and aft
+        along = np.cross(n, [0.0, 1.0, 0.0])
     along /= np.linalg.norm(along)
+    centre = np.asarray(obj.center_h)
     tracker = ByteTracker()
     ids = []
-    for k in range(25):  # the vehicle glides past at 0.1 m per frame (1 m/s at 10 fps)
-        offset = along * (-1.2 + 0.1 * k)
-        pose = _look_at(w, np.asarray(obj.center_h) + offset, n, 1.8)
-        pose = type(pose)(pose.position_h, (np.asarray(obj.center_h) - pose.position_h)
-                          / np.linalg.norm(np.asarray(obj.center_h) - pose.position_h), pose.up_h)
-        frame = w.render_camera(pose, CameraConfig(light_power=15.0), rng)
+    for k in range(25):
+        pose = _look_at(w, centre + along * (-1.2 + 0.1 * k), n, standoff_m)
+        aim = (centre - pose.position_h) / np.linalg.norm(centre - pose.position_h)
+        frame = w.render_camera(type(pose)(pose.position_h, aim, pose.up_h), CameraConfig(light_power=15.0), rng)
         det = tracker.update(detector(frame.image))
+        truth = [b for name, _, b in frame.boxes if name == obj.name]
         keep = (det.class_id == CONTAINER) & (det.tracker_id > 0)
-        ids += [int(t) for t in det.tracker_id[keep]]
-    if len(ids) < 10:
-        pytest.skip(f"seed {seed}: the model confirmed the container in only {len(ids)} frames")
-    values, counts = np.unique(ids, return_counts=True)
-    assert counts.max() / len(ids) >= 0.8, f"seed {seed}: ids {dict(zip(values.tolist(), counts.tolist()))}"
+        if truth and keep.any():  # this container's track, not a neighbour's in the same view
+            keep &= box_iou(det.xyxy, np.array(truth[:1], float))[:, 0] >= 0.3
+            ids += [int(t) for t in det.tracker_id[keep]]
+    return ids
+
+
+def test_tracker_keeps_one_id_along_a_pass(world, detector):
+    """The pass is the first one the model confirms in at least 10 of its 25 frames: bags
+    and boxes first, then the other containers on the plating, each at 1.2 m and then 1.6 m.
+    A small dark container glided past at 1.8 m is often never confirmed at all, and the
+    test is about the ids of a track, not about recall (the test above judges that)."""
+    seed, model, placement, scenario, w = world
+    rng = np.random.default_rng(seed + 2)
+    on_plating = [o for o in scenario.objects
+                  if o.class_name == "parasitic_container" and o.kind != "sea_chest_package"]
+    on_plating.sort(key=lambda o: o.kind not in ("duffel_bag", "magnetic_box"))
+    tried = []
+    for obj in on_plating[:4]:
+        for standoff_m in (1.2, 1.6):
+            ids = _glide_ids(w, obj, standoff_m, rng, detector)
+            tried.append((obj.kind, standoff_m, len(ids)))
+            if len(ids) >= 10:
+                values, counts = np.unique(ids, return_counts=True)
+                assert counts.max() / len(ids) >= 0.8, \
+                    f"seed {seed}: {obj.kind} at {standoff_m} m, ids {dict(zip(values.tolist(), counts.tolist()))}"
+                return
+    pytest.fail(f"seed {seed}: no container on the plating was confirmed in 10 frames of a pass: {tried}")
 
 
 def test_openvino_bf16_keeps_the_shipped_models_boxes_and_serves_two_threads(world, detector):
