@@ -12,6 +12,10 @@ detector's per-class threshold is applied after class-wise NMS, and a box that s
 NMS at a low threshold survives it at a higher one too, so filtering the cached output
 equals running the model at that threshold (up to the 300-box cap, never reached here).
 
+A row can add the alarm verifier's second look (vision/detect/verifier.py) at a level of
+its own: the verifier's input crop of every raw alarm-class box is kept with the tape, so
+a replay judges exactly the crops the live run would have judged.
+
 Per row: track-confirmed alarms per minute of object-free video (bare + clutter), the
 containers alarmed, latency p50. The goal (issue 5): >= 0.90 of containers at <= 0.5
 alarms per minute. Results: a table on stdout and bench/results/bench_alarm_thresholds.json.
@@ -37,7 +41,8 @@ DEFAULT_PAIRS = "0.30/0.25,0.35/0.30,0.40/0.30,0.45/0.35,0.50/0.40,0.55/0.40,0.6
 
 
 class Tape:
-    """The detector's raw output and the rendered frames' ground truth, in call order."""
+    """The detector's raw output, the verifier's crops of its alarm-class boxes and the
+    rendered frames' ground truth, in call order."""
 
     def __init__(self):
         self.frames: list = []  # (truth boxes, raw Detections, image shape)
@@ -56,6 +61,7 @@ class RecordingDetector:
         raw = self.real(image, conf=self.floor)
         self.last_timings_ms = dict(self.real.last_timings_ms)
         self.tape.frames[-1][1] = raw
+        self.tape.frames[-1][3] = _alarm_crops(image, raw, self.classes)
         return raw[raw.confidence >= (self.floor if conf is None else conf)]
 
 
@@ -83,7 +89,7 @@ class RecordingWorld:
 
     def render_camera(self, pose, cfg, rng):
         frame = self.world.render_camera(pose, cfg, rng)
-        self.tape.frames.append([list(frame.boxes), None, frame.image.shape])
+        self.tape.frames.append([list(frame.boxes), None, frame.image.shape, None])
         return frame
 
 
@@ -93,11 +99,44 @@ class ReplayWorld:
         self._blank = {}
 
     def render_camera(self, pose, cfg, rng):
-        boxes, _, shape = self.tape.frames[self.tape.cursor]
+        boxes, _, shape, _ = self.tape.frames[self.tape.cursor]
         self.tape.cursor += 1
         if shape not in self._blank:
             self._blank[shape] = np.zeros(shape, np.uint8)
         return _Frame(boxes, self._blank[shape])
+
+
+def _alarm_crops(image, raw, classes) -> dict:
+    from vision.detect.verifier import verifier_input
+
+    out = {}
+    for i in np.flatnonzero(np.isin(raw.class_id, [classes.index(c) for c in ba.ALARM_CLASSES])):
+        crop = verifier_input(image, raw.xyxy[i])
+        if crop is not None:
+            out[_box_key(raw.xyxy[i])] = crop
+    return out
+
+
+def _box_key(box) -> tuple:
+    return tuple(round(float(v) * 100) for v in box)  # the detector's float32 box, to 0.01 px
+
+
+class TapeVerifier:
+    """The real verifier, judging the crop the tape kept for this frame's box, at this
+    row's level."""
+
+    def __init__(self, tape: Tape, verifier, level: tuple[float, float]):
+        self.tape, self.real = tape, verifier
+        self.levels = {"parasitic_container": level[0], "niche_anomaly": level[1]}
+
+    def level(self, class_name):
+        return self.levels.get(class_name)
+
+    def score(self, image, box, class_name):
+        crop = self.tape.frames[self.tape.cursor - 1][3].get(_box_key(box))
+        if crop is None:
+            raise RuntimeError(f"no crop on the tape for {box}: the tape and the replay diverged")
+        return float(self.real.scores(crop[None])[0, self.real.classes.index(class_name)])
 
 
 def _card(card, container: float, anomaly: float, evidence=(0.0, 0.0), fitting_iou: float = 0.0):
@@ -108,10 +147,16 @@ def _card(card, container: float, anomaly: float, evidence=(0.0, 0.0), fitting_i
 
 
 def parse_rows(text: str) -> list[tuple]:
-    """"0.35/0.30,0.45/0.35@0.3,0.4/0.3@0.3/0.5~0.6" -> (container, anomaly, (evidence c, evidence a),
-    fitting suppression IoU or 0)."""
+    """"0.35/0.30,0.45/0.35@0.3,0.4/0.3@0.3/0.5~0.6^0.5" -> (container, anomaly, (evidence c,
+    evidence a), fitting suppression IoU or 0, (verifier level c, verifier level a) or None)."""
     rows = []
     for item in text.split(","):
+        item, _, ver = item.partition("^")
+        v = [float(x) for x in ver.split("/")] if ver else []
+        if len(v) == 1:
+            v = v * 2
+        if ver and (len(v) != 2 or not all(0.0 <= x < 1.0 for x in v)):
+            raise ValueError(item)
         item, _, fit = item.partition("~")
         pair, _, ev = item.partition("@")
         c, a = (float(v) for v in pair.split("/"))
@@ -120,7 +165,7 @@ def parse_rows(text: str) -> list[tuple]:
             e = e * 2
         if not (0 < min(c, a) and max(c, a) < 1 and len(e) == 2 and min(e) >= 0):
             raise ValueError(item)
-        rows.append((c, a, tuple(e), float(fit) if fit else 0.0))
+        rows.append((c, a, tuple(e), float(fit) if fit else 0.0, tuple(v) if v else None))
     return rows
 
 
@@ -147,13 +192,16 @@ def main() -> int:
     ap.add_argument("--pairs", default=DEFAULT_PAIRS, help="container/anomaly threshold pairs, comma-separated")
     ap.add_argument("--save-tape", metavar="FILE", help="keep the rendered truth and raw detections in FILE")
     ap.add_argument("--tape", metavar="FILE", help="replay a saved tape instead of rendering and detecting")
+    ap.add_argument("--verifier", metavar="FILE.onnx", help="the alarm verifier rows with ^L use (default: the one "
+                    "the model's card names)")
     args = ap.parse_args()
     try:
         pairs = parse_rows(args.pairs)
     except ValueError:
         ap.error("--pairs: give pairs like 0.35/0.30,0.45/0.35 (each between 0 and 1), each optionally with "
                  "@E or @E/E (confidence-seconds of evidence before a container / anomaly alarm), and ~I "
-                 "(drop alarm boxes a fitting box covers at IoU >= I)")
+                 "(drop alarm boxes a fitting box covers at IoU >= I) and ^L or ^L/L (the alarm verifier's "
+                 "level for containers / anomalies)")
 
     from vision.classes import CLASSES
     from vision.detect import OnnxDetector
@@ -168,7 +216,14 @@ def main() -> int:
         tape.frames = _load_tape(Path(args.tape), detector.card.sha256, args, floor)
     worlds = ba._worlds(args.seed)
     rows = []
-    for i, (cth, ath, ev, fit) in enumerate(pairs):
+    verifier = None
+    if any(p[4] for p in pairs):
+        from vision.detect.verifier import AlarmVerifier, verifier_for
+
+        verifier = AlarmVerifier(args.verifier) if args.verifier else verifier_for(detector)
+        if verifier is None:
+            ap.error("rows with ^L need --verifier (the model's card names none)")
+    for i, (cth, ath, ev, fit, ver) in enumerate(pairs):
         card = _card(detector.card, cth, ath, ev, fit)
         if i == 0 and not args.tape:
             det = RecordingDetector(detector, floor, tape, card)
@@ -177,26 +232,32 @@ def main() -> int:
             tape.cursor = 0
             det = ReplayDetector(tape, card, detector.classes)
             world_of = lambda k: _Wrapped(worlds(k), ReplayWorld(tape))  # noqa: E731
+        det.alarm_verifier = TapeVerifier(tape, verifier, ver) if ver else None
         row = _passes(ba.Runner(det), world_of, args)
         if i == 0 and args.save_tape:
             _save_tape(Path(args.save_tape), tape, detector.card.sha256, args, floor)
         if (i or args.tape) and tape.cursor != len(tape.frames):
             raise RuntimeError(f"replay took {tape.cursor} frames of {len(tape.frames)}: the passes diverged")
-        rows.append({"container_threshold": cth, "anomaly_threshold": ath, "evidence_conf_s": list(ev), "fitting_iou": fit, **row,
+        rows.append({"container_threshold": cth, "anomaly_threshold": ath, "evidence_conf_s": list(ev),
+                     "fitting_iou": fit, "verifier_levels": list(ver) if ver else None, **row,
                      "goal_met": row["alarms_per_min"] <= ba.GOAL_ALARMS_PER_MIN
                      and (row["found_fraction"] or 0) >= 0.9})
-        print(f"{cth:.2f}/{ath:.2f}@{ev[0]:g}/{ev[1]:g}~{fit:g}: {row['alarms_per_min']:.2f} alarms/min, {row['containers_found']}/"
+        vtxt = f"^{ver[0]:g}/{ver[1]:g}" if ver else ""
+        print(f"{cth:.2f}/{ath:.2f}@{ev[0]:g}/{ev[1]:g}~{fit:g}{vtxt}: {row['alarms_per_min']:.2f} alarms/min, {row['containers_found']}/"
               f"{row['containers_in_view']} containers", file=sys.stderr, flush=True)
     out = {"model": Path(args.model).name, "model_sha256": detector.card.sha256, "seed": args.seed,
+           "verifier": None if verifier is None else {"file": verifier.path.name, "sha256": verifier.sha256},
            "minutes_bare": args.minutes, "frames": len(tape.frames), "detector_floor": floor, "rows": rows,
            "wall_s": round(time.monotonic() - t0, 1)}
     print(f"model {out['model']}; worlds from seed {args.seed}; {len(tape.frames)} frames detected once "
           f"(down to {floor:.3f}), replayed per row")
-    print(f"{'container/anomaly @evidence':<28} {'alarms/min':>10} {'bare':>5} {'clutter':>8} {'containers':>11} "
+    print(f"{'container/anomaly @evidence~fit^verifier':<28} {'alarms/min':>10} {'bare':>5} {'clutter':>8} {'containers':>11} "
           f"{'latency p50':>12} {'goal':>5}")
     for r in rows:
         lat = "n/a" if r["latency_s_p50"] is None else f"{r['latency_s_p50']:.1f} s"
         ev = "@{:g}/{:g}~{:g}".format(*r["evidence_conf_s"], r["fitting_iou"])
+        if r["verifier_levels"]:
+            ev += "^{:g}/{:g}".format(*r["verifier_levels"])
         print(f"{r['container_threshold']:.2f} / {r['anomaly_threshold']:.2f} {ev:<15} {r['alarms_per_min']:>10.2f} "
               f"{r['bare_alarms']:>5} {r['clutter_alarms']:>8} {r['containers_found']:>5} / {r['containers_in_view']:<3} "
               f"{lat:>12} {'PASS' if r['goal_met'] else 'FAIL':>5}")
@@ -209,9 +270,10 @@ def main() -> int:
 def _tape_key(sha256: str, args, floor: float) -> dict:
     # the generator version moves whenever what the world renders changes (e.g. v4: the
     # distractors' shapes): a tape of the old look is not a tape of these frames
+    from vision.detect.verifier import CONTEXT, INPUT_PX
     from vision.training.synthetic_dataset import GENERATOR_VERSION
 
-    return {"model_sha256": sha256, "seed": args.seed, "minutes": args.minutes, "containers": args.containers,
+    return {"verifier_crops": f"{INPUT_PX}px, context {CONTEXT}", "model_sha256": sha256, "seed": args.seed, "minutes": args.minutes, "containers": args.containers,
             "clutter_worlds": args.clutter_worlds, "floor": round(floor, 6), "world_look": GENERATOR_VERSION}
 
 

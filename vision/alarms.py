@@ -12,7 +12,13 @@ the time since the track's previous confirmed frame, at most EVIDENCE_DT_MAX_S),
 the same at 5 and at 25 frames/s. A bag in view is seen steadily for seconds; what fools
 the model (a fender, an anode, a fish) mostly flickers at middling confidence. The level
 per class comes from the model card ("alarm_evidence_conf_s"), chosen on rendered passes
-(bench/bench_alarm_thresholds.py); without it the alarm is raised on confirmation."""
+(bench/bench_alarm_thresholds.py); without it the alarm is raised on confirmation.
+
+Second look: with a verifier (vision/detect/verifier.py, named by the model card), a track
+with enough evidence alarms only once the verifier, looking at the box alone, agrees that
+it holds the class: the mean of its last VERIFY_WINDOW looks reaches the verifier's level.
+A track the verifier doubts is looked at again every VERIFY_INTERVAL_S on its newest view,
+so a container first seen badly alarms as soon as a better view comes."""
 from __future__ import annotations
 
 import dataclasses
@@ -28,6 +34,8 @@ REJOIN_WINDOW_S = 3.0  # a new track this soon after an alarm's last sighting ..
 REJOIN_IOU = 0.3  # ... overlapping its last box is the same object
 EVIDENCE_DT_MAX_S = 0.25  # a frame after a gap counts for no more than this
 EVIDENCE_TRACKS_MAX = 256
+VERIFY_INTERVAL_S = 0.3
+VERIFY_WINDOW = 3
 
 
 @dataclasses.dataclass
@@ -48,10 +56,13 @@ class Alarm:
 
 
 class AlarmBook:
-    def __init__(self, classes, source: str, alarm_classes=ALARM_CLASSES, ids=None, evidence_conf_s=None):
+    def __init__(self, classes, source: str, alarm_classes=ALARM_CLASSES, ids=None, evidence_conf_s=None,
+                 verifier=None):
         """ids: an iterator of alarm ids shared by the station's books (camera and sonar),
         so an alarm id names one alarm across sources; default: this book's own 1, 2, ...
-        evidence_conf_s: {class name: confidence-seconds a track needs before it alarms}."""
+        evidence_conf_s: {class name: confidence-seconds a track needs before it alarms}.
+        verifier: the second look (score(image, box, class) -> probability or None, and
+        level(class) -> the probability needed, or None for a class it does not judge)."""
         self.classes = tuple(classes)
         self._need = np.zeros(len(self.classes))
         for name, level in (evidence_conf_s or {}).items():
@@ -59,6 +70,9 @@ class AlarmBook:
                 raise ValueError(f"alarm evidence {name!r}: {level!r} (a known class and a level >= 0)")
             self._need[self.classes.index(name)] = float(level)
         self._evidence: dict[int, list[float]] = {}  # track id -> [conf-seconds, last frame time]
+        self.verifier = verifier
+        self._looks: dict[int, list] = {}  # track id -> [time of the last look, its scores]
+        self.doubted = 0  # looks the verifier did not agree with (benches count them)
         self.source = source
         self._alarm_ids = {i for i, c in enumerate(self.classes) if c in alarm_classes}
         self.alarms: dict[int, Alarm] = {}  # by alarm id
@@ -81,6 +95,10 @@ class AlarmBook:
                     if not self._enough(tid, int(tracked.class_id[i]), conf, t_s):
                         continue
                     name = self.classes[int(tracked.class_id[i])]
+                    if not self._verified(tid, name, image, box, t_s):
+                        continue
+                    self._evidence.pop(tid, None)
+                    self._looks.pop(tid, None)
                     alarm = Alarm(next(self._next), self.source, tid, name, conf, t_s, t_s, box, _crop(image, box),
                                   track_ids=[tid], last_box_xyxy=box)
                     self.alarms[alarm.alarm_id] = alarm
@@ -106,10 +124,25 @@ class AlarmBook:
         acc = self._evidence.setdefault(tid, [0.0, t_s])  # the first confirmed frame starts the clock
         acc[0] += conf * min(max(t_s - acc[1], 0.0), EVIDENCE_DT_MAX_S)
         acc[1] = t_s
-        if acc[0] < need:
+        return acc[0] >= need
+
+    def _verified(self, tid: int, name: str, image, box, t_s: float) -> bool:
+        if self.verifier is None or image is None or self.verifier.level(name) is None:
+            return True
+        if len(self._looks) > EVIDENCE_TRACKS_MAX:  # doubted tracks that died
+            self._looks = {k: v for k, v in self._looks.items() if t_s - v[0] <= REJOIN_WINDOW_S}
+        look = self._looks.setdefault(tid, [-np.inf, []])
+        if t_s - look[0] < VERIFY_INTERVAL_S:
             return False
-        del self._evidence[tid]
-        return True
+        score = self.verifier.score(image, box, name)
+        if score is None:  # no view to judge (a box at the frame's edge): the next frame may give one
+            return False
+        look[0] = t_s
+        look[1] = (look[1] + [score])[-VERIFY_WINDOW:]
+        if float(np.mean(look[1])) >= self.verifier.level(name):
+            return True
+        self.doubted += 1
+        return False
 
     def _rejoined(self, box, t_s: float) -> Alarm | None:
         best, best_iou = None, REJOIN_IOU

@@ -17,6 +17,7 @@ import numpy as np
 from ..annotate import annotate
 from ..alarms import AlarmBook
 from ..tracking import track_frame, tracker_for
+from .verifier import verifier_for
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 SONAR_SUFFIXES = {".raw", ".oculus", ".bin"}
@@ -123,7 +124,8 @@ def run_offline(detector, input_path, out_dir, *, write_media: bool = True, prog
     summary = OfflineSummary(kind)
     tracker = tracker_for(detector)
     alarm_book = AlarmBook(detector.classes, "sonar" if kind == "sonar" else "camera",
-                           evidence_conf_s=card.alarm_evidence() if (card := getattr(detector, "card", None)) else None)
+                           evidence_conf_s=card.alarm_evidence() if (card := getattr(detector, "card", None)) else None,
+                           verifier=verifier_for(detector))
     writer = None
     t_start = time.perf_counter()
     first_t = last_t = None

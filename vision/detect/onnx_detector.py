@@ -27,6 +27,7 @@ class OnnxDetector:
         path = Path(model_path)
         if not path.is_file():
             raise ModelError(f"{path}: model file not found")
+        self.model_path = path
         self.card: ModelCard = load_card(path, expected_classes)
         if verify_sha256 and sha256_of(path) != self.card.sha256:
             raise ModelError(f"{path}: SHA-256 differs from its model card: the file was changed or the "

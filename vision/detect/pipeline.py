@@ -15,6 +15,7 @@ from ..alarms import Alarm, AlarmBook
 from ..detections import Detections
 from ..latest_slot import LatestSlot, SlotClosed
 from ..tracking import ByteTracker, track_frame, tracker_for
+from .verifier import verifier_for
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ class DetectionPipeline:
                  clock=time.monotonic, alarm_ids=None):
         self.detector = detector
         self.tracker = tracker or tracker_for(detector)
-        self.alarms = AlarmBook(detector.classes, source, ids=alarm_ids, evidence_conf_s=_evidence(detector))
+        self.alarms = AlarmBook(detector.classes, source, ids=alarm_ids, evidence_conf_s=_evidence(detector),
+                                verifier=verifier_for(detector))
         self.on_result = on_result
         self._clock = clock
         self._slot = LatestSlot()

@@ -60,6 +60,7 @@ KINDS = ("camera", "sonar")
 GENERATOR_VERSION = 4  # 2: more niche, hull and distractor views (v1 models called landmarks containers);
 # 3: a sonar label needs an echo that stands out of the speckle (SONAR_MIN_CONTRAST);
 # 4: fouling clumps, fenders and debris have their own shapes and colours (sim.object_meshes)
+MIN_DISTRACTOR_PX = 400  # boxes of unlabelled look-alikes kept in index.jsonl (area in pixels)
 MIN_IMAGES = 3  # one hull for each of train, val and test
 MAX_IMAGES = 1_000_000
 PNG_COMPRESSION = 3  # fixed: part of what makes the bytes reproducible
@@ -453,6 +454,11 @@ def _render(spec: SyntheticSpec, ctx: _ScenarioContext, role: str, rng: np.rando
               "vehicle": {"roll_deg": round(geo.roll_deg, 2), "pitch_deg": round(geo.pitch_deg, 2),
                           "yaw_deg": round(geo.yaw_deg, 2)},
               "tilt_deg": round(geo.tilt_deg, 2), "sensor": applied, "unlabelled_too_faint": unseen}
+    if spec.kind == "camera":  # what is in view but is no class: the alarm verifier's look-alikes
+        record["distractors"] = [{"name": name, "xyxy": [round(v, 2) for v in box]} for name, cls, box in boxes
+                                 if cls is None and (box[2] - box[0]) * (box[3] - box[1]) >= MIN_DISTRACTOR_PX]
+        record["too_faint_boxes"] = [{"name": name, "xyxy": [round(v, 2) for v in box]} for name, cls, box in boxes
+                                     if name in unseen]  # a detector box there is no false alarm
     return image, tuple(labels), frame, fan, record
 
 
