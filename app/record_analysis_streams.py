@@ -127,6 +127,7 @@ class DetectedAhead:
         self.detector = detector
         self.card = detector.card
         self.classes = detector.classes
+        self.model_path = getattr(detector, "model_path", None)  # where the card's alarm verifier lives
         self.last_timings_ms: dict = {}
         self._pool = pool
         self._conf = conf

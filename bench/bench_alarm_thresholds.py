@@ -173,13 +173,19 @@ def _passes(runner, world_of, args):
     free = ba.object_free(runner, world_of, args.minutes, args.seed)
     clutter = ba.clutter_passes(runner, world_of, args.seed, args.clutter_worlds)
     cont = ba.container_passes(runner, world_of, args.containers, args.seed)
+    by_kind: dict = {}
+    for r in cont["containers"]:
+        if r["first_seen_s"] is not None:
+            found, seen = by_kind.get(r["kind"], (0, 0))
+            by_kind[r["kind"]] = (found + bool(r["found"]), seen + 1)
     minutes = free["minutes"] + clutter["minutes"]
     alarms = len(free["alarms"]) + len(clutter["alarms"])
     return {"minutes": minutes, "alarms": alarms, "alarms_per_min": alarms / minutes,
             "bare_alarms": len(free["alarms"]), "clutter_alarms": len(clutter["alarms"]),
             "clutter_alarm_places": sorted({f"{a[0]} at {a[2]}" for a in clutter["alarms"]}),
             "containers_in_view": cont["in_view"], "containers_found": cont["found"],
-            "found_fraction": cont["found_fraction"], "latency_s_p50": cont["latency_s"].get("p50")}
+            "found_fraction": cont["found_fraction"], "latency_s_p50": cont["latency_s"].get("p50"),
+            "found_by_kind": {k: f"{f}/{n}" for k, (f, n) in sorted(by_kind.items())}}
 
 
 def main() -> int:
