@@ -99,8 +99,8 @@ class AlarmBook:
                         continue
                     self._evidence.pop(tid, None)
                     self._looks.pop(tid, None)
-                    alarm = Alarm(next(self._next), self.source, tid, name, conf, t_s, t_s, box, _crop(image, box),
-                                  track_ids=[tid], last_box_xyxy=box)
+                    alarm = Alarm(next(self._next), self.source, tid, name, conf, t_s, t_s, box,
+                                  snapshot_crop(image, box), track_ids=[tid], last_box_xyxy=box)
                     self.alarms[alarm.alarm_id] = alarm
                     self._by_track[tid] = alarm
                     new.append(alarm)
@@ -111,7 +111,7 @@ class AlarmBook:
             alarm.last_box_xyxy = box
             alarm.frames += 1
             if conf > alarm.confidence:
-                alarm.confidence, alarm.box_xyxy, alarm.snapshot = conf, box, _crop(image, box)
+                alarm.confidence, alarm.box_xyxy, alarm.snapshot = conf, box, snapshot_crop(image, box)
                 alarm.class_name = self.classes[int(tracked.class_id[i])]
         return new
 
@@ -155,7 +155,7 @@ class AlarmBook:
         return best
 
 
-def _crop(image: np.ndarray | None, box) -> np.ndarray | None:
+def snapshot_crop(image: np.ndarray | None, box) -> np.ndarray | None:
     if image is None:
         return None
     h, w = image.shape[:2]

@@ -15,12 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..alarms import SNAPSHOT_MARGIN, snapshot_crop
+from .backends import OrtBackend
 from .model_card import ModelError, card_path_for, sha256_of
 
 FORMAT, VERSION = "hullwatch-alarm-verifier", 1
 CARD_FIELD = "alarm_verifier"  # in the detector's card: the verifier's file name, beside the detector
 INPUT_PX = 64
-CONTEXT = 0.25  # margin around the box, as a fraction of its size (the alarm snapshot's margin)
+CONTEXT = SNAPSHOT_MARGIN  # margin around the box, as a fraction of its size: the alarm snapshot's crop
 PAD_VALUE = 114
 
 
@@ -30,14 +32,9 @@ def verifier_input(image: np.ndarray, box, size: int = INPUT_PX) -> np.ndarray |
     the box lies outside the frame."""
     import cv2
 
-    h, w = image.shape[:2]
-    x0, y0, x1, y1 = (float(v) for v in box)
-    mx, my = (x1 - x0) * CONTEXT, (y1 - y0) * CONTEXT
-    xa, ya = max(0, int(x0 - mx)), max(0, int(y0 - my))
-    xb, yb = min(w, int(np.ceil(x1 + mx))), min(h, int(np.ceil(y1 + my)))
-    if xb - xa < 2 or yb - ya < 2:
+    crop = snapshot_crop(image, box)
+    if crop is None or min(crop.shape[:2]) < 2:
         return None
-    crop = image[ya:yb, xa:xb]
     if crop.ndim == 2:
         crop = np.repeat(crop[:, :, None], 3, axis=2)
     s = size / max(crop.shape[0], crop.shape[1])
@@ -84,28 +81,20 @@ class AlarmVerifier:
         if sha256_of(path) != sha:
             raise ModelError(f"{path}: SHA-256 differs from its card: the file was changed or the card "
                              f"belongs to another verifier")
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = max(1, int(threads))
-        opts.inter_op_num_threads = 1
-        try:
-            self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own types for a corrupt file
-            raise ModelError(f"{path}: not a loadable ONNX model ({type(exc).__name__}: {exc})") from None
-        inp, out = self._session.get_inputs()[0], self._session.get_outputs()[0]
-        if list(inp.shape[1:]) != [3, self.input_px, self.input_px]:
-            raise ModelError(f"{path}: the verifier takes {inp.shape}, its card says 3x{self.input_px}x{self.input_px}")
-        if out.shape[-1] != len(self.classes):
-            raise ModelError(f"{path}: the verifier gives {out.shape[-1]} scores for {len(self.classes)} classes")
-        self._input = inp.name
+        self._backend = OrtBackend(path, max(1, int(threads)))
+        if self._backend.input_shape[1:] != [3, self.input_px, self.input_px]:
+            raise ModelError(f"{path}: the verifier takes {self._backend.input_shape}, its card says "
+                             f"3x{self.input_px}x{self.input_px}")
+        if self._backend.output_shape[-1] != len(self.classes):
+            raise ModelError(f"{path}: the verifier gives {self._backend.output_shape[-1]} scores for "
+                             f"{len(self.classes)} classes")
         self.path, self.sha256, self.card = path, sha, card
 
     def scores(self, crops: np.ndarray) -> np.ndarray:
         """(N, S, S, 3) uint8 crops -> (N, classes) probabilities."""
         if len(crops) == 0:
             return np.zeros((0, len(self.classes)), np.float32)
-        logits = self._session.run(None, {self._input: to_batch(np.asarray(crops))})[0].astype(np.float64)
+        logits = self._backend.run(to_batch(np.asarray(crops))).astype(np.float64)
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
