@@ -12,6 +12,7 @@ draws), so the same scenario always gives the same mesh."""
 from __future__ import annotations
 
 import math
+import zlib
 
 import numpy as np
 
@@ -178,6 +179,80 @@ def _unit_net_bag() -> tuple[np.ndarray, np.ndarray]:
     return _fill_unit_box(np.vstack(verts)), np.vstack(faces)  # exactly the unit box, as the other shapes
 
 
+# ---- training-only container families: each object draws its own member ----------------
+# Training containers were boxes and one tube, so the detector learnt "a box or a tube" and
+# missed most held-out shapes (2026-11-29: 8 of 16). These families widen what "a foreign
+# object on the hull" looks like. None of them is a held-out shape: no hexagonal prism
+# (prisms have 5, 7 or 8 sides), no bulged barrel (canisters are straight), no wedge
+# (tapered cases keep a top face at least 0.35 of the base), no superellipsoid of exponent
+# 3 (rounded cases are 5..12), no cluster of six packages (bundles are 2..4 tubes in a row).
+PRISM_SIDES = (5, 7, 8)
+ROUNDED_EXPONENT = (5.0, 12.0)
+TAPER_TOP = (0.35, 0.9)  # top face length over the base's
+BUNDLE_TUBES = (2, 4)
+
+
+def _unit_tapered(rng: np.random.Generator):
+    """A case narrower at the top than at its base (a frustum, leaning a little)."""
+    v = _BOX_V.astype(float).copy()
+    top = v[:, 2] > 0
+    a, b = rng.uniform(*TAPER_TOP), rng.uniform(0.55, 1.0)
+    v[top, 0] = v[top, 0] * a + rng.uniform(-0.5, 0.5) * (1 - a) / 2
+    v[top, 1] *= b
+    return _fill_unit_box(v), _BOX_F
+
+
+def _unit_rounded(rng: np.random.Generator):
+    """A hard case with rounded edges: a superellipsoid, boxier than the held-out holdall."""
+    return _unit_superellipsoid(float(rng.uniform(*ROUNDED_EXPONENT)), 12, 24)
+
+
+def _unit_prism(rng: np.random.Generator):
+    """A regular prism of 5, 7 or 8 sides along x, turned by a random phase."""
+    n = int(rng.choice(PRISM_SIDES))
+    v, f = _unit_cylinder(n)
+    c, s = math.cos(phase := rng.uniform(0, 2 * math.pi / n)), math.sin(phase)
+    v = v.copy()
+    v[:, 1:] = v[:, 1:] @ np.array([[c, s], [-s, c]])
+    return _fill_unit_box(v), f[:, ::-1]  # _unit_cylinder's faces are wound inward
+
+
+def _unit_bundle(rng: np.random.Generator):
+    """Two to four tubes side by side (welded or taped pipes), a little staggered."""
+    k = int(rng.integers(BUNDLE_TUBES[0], BUNDLE_TUBES[1] + 1))
+    v0, f0 = _unit_cylinder(12)
+    verts, faces = [], []
+    for i in range(k):
+        length = rng.uniform(0.8, 1.0)
+        v = v0 * [length, 1.0, 1.0] + [rng.uniform(-0.5, 0.5) * (1 - length), i - (k - 1) / 2, 0.0]
+        verts.append(v)
+        faces.append(f0[:, ::-1] + len(v0) * i)
+    return _fill_unit_box(np.vstack(verts)), np.vstack(faces)
+
+
+def _unit_canister(rng: np.random.Generator):
+    """A straight can or bottle: flat ends, sometimes a neck at one end."""
+    sides = int(rng.integers(16, 25))
+    xs = np.linspace(0.5, -0.5, 9)
+    radius = np.full(len(xs), 0.5)
+    if rng.random() < 0.5:  # a bottle: the last quarter narrows to a neck
+        neck = rng.uniform(0.2, 0.35)
+        t = np.clip((xs - 0.25) / 0.25, 0.0, 1.0)
+        radius = 0.5 - (0.5 - neck) * t
+    v, f = _lathe(xs, radius, sides)
+    return _fill_unit_box(v), f
+
+
+VARIED_SHAPES = {"tapered_case": _unit_tapered, "rounded_case": _unit_rounded, "prism_case": _unit_prism,
+                 "tube_bundle": _unit_bundle, "canister": _unit_canister}
+
+
+def shape_rng(obj) -> np.random.Generator:
+    """The draws of an object's own shape: a pure function of its kind, place and size."""
+    key = np.round(np.abs(np.r_[obj.center_h, obj.size_m]) * 1e5).astype(np.int64)
+    return np.random.default_rng([*map(int, key), zlib.crc32(obj.kind.encode())])
+
+
 _SHAPES = {"cylinder": _unit_cylinder, "hexagonal": _unit_hexagonal, "superellipsoid": _unit_superellipsoid,
            "drum": _unit_drum, "wedge": _unit_wedge, "net_bag": _unit_net_bag, "lump": _unit_lump,
            "capsule": _unit_capsule, "shard": _unit_shard, "box": lambda: (_BOX_V, _BOX_F)}
@@ -196,6 +271,10 @@ def posed_shape(cylinder: bool | str, center_h, axis_h, normal_h, size_m) -> Tri
 
 
 def object_mesh(obj) -> TriangleMesh:
+    if obj.kind in VARIED_SHAPES:
+        v, f = VARIED_SHAPES[obj.kind](shape_rng(obj))
+        local = v * np.asarray(obj.size_m, float)
+        return TriangleMesh(local @ _frame(obj.normal_h, obj.axis_h).T + np.asarray(obj.center_h, float), f)
     return posed_shape(KIND_SHAPES.get(obj.kind, "box"), obj.center_h, obj.axis_h, obj.normal_h, obj.size_m)
 
 

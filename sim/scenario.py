@@ -51,9 +51,19 @@ OBJECT_KINDS: dict[str, tuple[str | None, tuple[tuple[float, float], ...]]] = {
     "hex_case": ("parasitic_container", ((0.4, 1.0), (0.25, 0.45), (0.2, 0.4))),
     "wedge_case": ("parasitic_container", ((0.5, 1.2), (0.3, 0.6), (0.15, 0.35))),
     "net_bag": ("parasitic_container", ((0.5, 1.0), (0.35, 0.7), (0.2, 0.45))),
+    # training only: families whose every object draws its own shape (sim.object_meshes.VARIED_SHAPES)
+    "tapered_case": ("parasitic_container", ((0.4, 1.0), (0.25, 0.5), (0.15, 0.4))),
+    "rounded_case": ("parasitic_container", ((0.4, 1.0), (0.25, 0.5), (0.2, 0.45))),
+    "prism_case": ("parasitic_container", ((0.4, 1.1), (0.25, 0.5), (0.2, 0.45))),
+    "tube_bundle": ("parasitic_container", ((0.6, 1.6), (0.25, 0.6), (0.12, 0.3))),
+    "canister": ("parasitic_container", ((0.35, 0.8), (0.25, 0.5), (0.25, 0.5))),
 }
 CONTAINER_KINDS = ("duffel_bag", "magnetic_box", "torpedo", "sea_chest_package")
 HELDOUT_CONTAINER_KINDS = ("holdall", "drum", "hex_case", "wedge_case", "net_bag")
+# what training data sets draw (generator v5 on): the world's kinds and shape families that
+# vary per object; the world itself (`hullwatch sim`, the benches) keeps CONTAINER_KINDS
+VARIED_CONTAINER_KINDS = ("tapered_case", "rounded_case", "prism_case", "tube_bundle", "canister")
+TRAINING_CONTAINER_KINDS = CONTAINER_KINDS + VARIED_CONTAINER_KINDS
 RECESS_KINDS = ("sea_chest_package", "net_bag")  # hidden on the floor of a sea chest, behind its grating
 ANOMALY_KINDS = ("grating_missing", "bolts_removed", "tunnel_foreign_object", "fresh_weld")
 DISTRACTOR_KINDS = ("fish", "rope", "fender", "debris", "fouling_clump")
@@ -222,7 +232,7 @@ def generate_scenario(model, placement: Placement, *, seed: int, water: str = "m
     for k in kinds:
         if OBJECT_KINDS.get(k, (None,))[0] != "parasitic_container":
             raise ScenarioError(f"container_kinds: {k!r} is not a container kind; containers are "
-                                f"{', '.join(CONTAINER_KINDS + HELDOUT_CONTAINER_KINDS)}")
+                                f"{', '.join(TRAINING_CONTAINER_KINDS + HELDOUT_CONTAINER_KINDS)}")
     rng = np.random.default_rng(seed)
     wet = wetted_surface(model.mesh, placement.draft_m).mesh
     areas = wet.face_areas()

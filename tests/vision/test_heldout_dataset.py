@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.scenario import CONTAINER_KINDS, HELDOUT_CONTAINER_KINDS, OBJECT_KINDS, ScenarioError, generate_scenario
+from sim.scenario import (CONTAINER_KINDS, HELDOUT_CONTAINER_KINDS, OBJECT_KINDS, TRAINING_CONTAINER_KINDS,
+                          VARIED_CONTAINER_KINDS, ScenarioError, generate_scenario)
 from vision.training.synthetic_dataset import (HELDOUT_HULL_FAMILIES, HELDOUT_L_OVER_B, SyntheticDatasetError,
                                                SyntheticRenderer, SyntheticSpec, _rng, build_synthetic_dataset,
                                                draw_hull, is_heldout_hull, plan_hulls)
@@ -222,3 +223,39 @@ def test_heldout_sonar_set_on_a_real_hull_mesh(tmp_path):
     assert card["labels"]["test"].get("parasitic_container", 0) > 0
     with pytest.raises(SyntheticDatasetError, match="between the keel and the deck"):
         SyntheticRenderer(dataclasses.replace(spec, hull_draft_m=50.0))
+
+
+@pytest.mark.parametrize("kind", VARIED_CONTAINER_KINDS)
+def test_varied_training_shapes_are_closed_own_per_object_and_not_heldout(kind):
+    """Each object of a training family draws its own shape, a pure function of the object;
+    none is a held-out shape (checked on the shape: no hexagonal prism, no wedge)."""
+    from sim.object_meshes import object_mesh
+    from sim.scenario import PlantedObject
+
+    shapes = []
+    for k in range(6):
+        obj = PlantedObject("c", kind, (1.0, 2.0 + k, 3.0), (0.0, -1.0, 0.0), (1.0, 0.0, 0.0), (0.8, 0.4, 0.3),
+                            "hull", (0.5, 0.5, 0.5), 0.5)
+        m = object_mesh(obj)
+        assert np.array_equal(m.vertices, object_mesh(obj).vertices)  # the same object, the same mesh
+        edges = Counter(tuple(e) for f in m.faces for e in ((f[0], f[1]), (f[1], f[2]), (f[2], f[0])))
+        assert all(n == 1 and edges[(b, a)] == 1 for (a, b), n in edges.items())  # closed, consistently wound
+        a, b, c = (m.vertices[m.faces[:, i]] - obj.center_h for i in range(3))
+        volume = np.einsum("ij,ij->i", a, np.cross(b, c)).sum() / 6
+        assert 0.45 * 0.8 * 0.4 * 0.3 < volume < 0.8 * 0.4 * 0.3 + 1e-9  # outward, inside its box
+        rel = m.vertices - obj.center_h
+        assert np.allclose(np.ptp(rel, axis=0), [0.8, 0.3, 0.4], atol=1e-6)
+        shapes.append(rel)
+        if kind == "prism_case":
+            assert (m.n_vertices - 2) // 2 != 6
+    assert any(len(s) != len(shapes[0]) or not np.allclose(s, shapes[0]) for s in shapes[1:])  # a family
+
+
+def test_training_sets_draw_the_varied_shapes_and_never_heldout_ones(tmp_path):
+    card = build_synthetic_dataset(SyntheticSpec("camera", 36, seed=5, image_size=(96, 72)), tmp_path / "t")
+    assert card["parameters"]["container_kinds"] == list(TRAINING_CONTAINER_KINDS)
+    drawn = {k for h in card["hulls"] for s in h["scenarios"] for k in s["objects"]
+             if OBJECT_KINDS[k][0] == "parasitic_container"}
+    assert drawn & set(VARIED_CONTAINER_KINDS) and drawn & set(CONTAINER_KINDS)
+    assert not drawn & set(HELDOUT_CONTAINER_KINDS)
+    assert set(TRAINING_CONTAINER_KINDS).isdisjoint(HELDOUT_CONTAINER_KINDS)

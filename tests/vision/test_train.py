@@ -303,8 +303,46 @@ def test_fine_tuning_starts_from_an_earlier_models_weights(tiny, tmp_path):
 
     with pytest.raises(TrainError, match="no PyTorch weights"):
         init_weights_of(tmp_path / "nowhere.onnx")
+    with pytest.raises(TrainError, match="no PyTorch weights"):  # neither weights nor an ONNX file to rebuild
+        train_model(TrainSpec("camera", tiny["data"], tmp_path / "x.onnx", epochs=1, imgsz=128, workers=0,
+                              threads=1, init=tmp_path / "nowhere.onnx"))
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(TrainError, match="cannot read the starting weights"):
         train_model(TrainSpec("camera", tiny["data"], tmp_path / "bad.onnx", epochs=1, imgsz=128, workers=0,
                               threads=1, init=bad))
+
+
+def test_a_shipped_model_without_its_training_folder_is_fine_tuned_from_its_onnx(tiny, tmp_path):
+    """A shipped model is an ONNX file only: its weights are read back into YOLO11n and
+    training starts where the model is (the first epoch's loss, at learning rate 0, is the
+    model's own), not from scratch."""
+    from vision.training.train import TrainError, TrainSpec, train_model
+
+    shipped = tmp_path / "shipped" / "tiny.onnx"
+    shipped.parent.mkdir()
+    shutil.copy(tiny["model"], shipped)
+    frozen = dict(optimizer="SGD", lr0=0.0, lrf=1.0, momentum=0.0, nbs=8, warmup_epochs=0, mosaic=0.0)
+    reports, logs = [], []
+    card = train_model(TrainSpec("camera", tiny["data"], tmp_path / "tuned.onnx", epochs=1, imgsz=128, seed=1,
+                                 batch=8, workers=0, threads=1, init=shipped, hyperparameters=frozen),
+                       on_epoch=reports.append, log=logs.append)
+    loss = lambda r: sum(r.losses.values())  # noqa: E731
+    ended, started = loss(tiny["second"][-1]), loss(tiny["first"][0])
+    assert abs(loss(reports[0]) - ended) < 0.5 * (started - ended)
+    run = json.loads((tmp_path / "tuned.train" / "run.json").read_text())
+    rebuilt = run["init"]["rebuilt_from_onnx"]
+    assert rebuilt["max_relative_output_change"] < 1e-4 and rebuilt["norms_calibrated"] > 50
+    assert any("rebuilt trainable weights from tiny.onnx" in m for m in logs)
+    assert "fine-tuned from tiny.onnx" in card["training"]["architecture"]
+
+    other = tmp_path / "other.onnx"  # an ONNX model of another architecture
+    shutil.copy(Path(__file__).parents[2] / "resources" / "models" / "camera_verifier.onnx", other)
+    with pytest.raises(TrainError, match="other.onnx has no weight model.0.conv.weight"):
+        train_model(TrainSpec("camera", tiny["data"], tmp_path / "o.onnx", epochs=1, imgsz=128, workers=0,
+                              threads=1, init=other))
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"\x08\x07garbage")
+    with pytest.raises(TrainError, match="cannot read .*broken.onnx as ONNX"):
+        train_model(TrainSpec("camera", tiny["data"], tmp_path / "b.onnx", epochs=1, imgsz=128, workers=0,
+                              threads=1, init=broken))

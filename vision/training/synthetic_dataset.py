@@ -24,7 +24,7 @@ train/val/test, so near-identical views never straddle train and test.
 Held-out evaluation sets (`heldout=True`, `hullwatch dataset --heldout`) hold only test
 images (train/ and val/ exist but are empty) of what training never draws:
 * containers of HELDOUT_CONTAINER_KINDS only (holdall, drum, hexagonal and wedge cases, net
-  bag of packages), never the training kinds (sim.scenario.CONTAINER_KINDS);
+  bag of packages), never the training kinds (sim.scenario.TRAINING_CONTAINER_KINDS);
 * an unseen hull: the given mesh file (training only ever renders parametric hulls), or
   parametric hulls of HELDOUT_HULL_FAMILIES, whose length/beam ratio lies in a gap that no
   training family reaches (HELDOUT_L_OVER_B against the families' l_over_b ranges);
@@ -57,9 +57,11 @@ from .yolo_layout import (SPLITS, count_labels, data_yaml_text, label_line, make
                           staged_dataset_dir)
 
 KINDS = ("camera", "sonar")
-GENERATOR_VERSION = 4  # 2: more niche, hull and distractor views (v1 models called landmarks containers);
+GENERATOR_VERSION = 5  # 2: more niche, hull and distractor views (v1 models called landmarks containers);
 # 3: a sonar label needs an echo that stands out of the speckle (SONAR_MIN_CONTRAST);
 # 4: fouling clumps, fenders and debris have their own shapes and colours (sim.object_meshes)
+# 5: training containers also come from shape families that vary per object
+#    (sim.scenario.VARIED_CONTAINER_KINDS): v4 models found 8 of 16 held-out shapes
 MIN_DISTRACTOR_PX = 400  # boxes of unlabelled look-alikes kept in index.jsonl (area in pixels)
 MIN_IMAGES = 3  # one hull for each of train, val and test
 MAX_IMAGES = 1_000_000
@@ -569,9 +571,9 @@ class SyntheticRenderer:
 
     @property
     def container_kinds(self) -> tuple[str, ...]:
-        from sim.scenario import CONTAINER_KINDS, HELDOUT_CONTAINER_KINDS
+        from sim.scenario import HELDOUT_CONTAINER_KINDS, TRAINING_CONTAINER_KINDS
 
-        return HELDOUT_CONTAINER_KINDS if self.spec.heldout else CONTAINER_KINDS
+        return HELDOUT_CONTAINER_KINDS if self.spec.heldout else TRAINING_CONTAINER_KINDS
 
     def _hull(self, hp: HullPlan, rng: np.random.Generator):
         """(family, model, placement, hull record, hull_ref of the scenario)."""
@@ -608,7 +610,7 @@ class SyntheticRenderer:
                     "placement": {k: placement.to_dict()[k] for k in ("draft_m", "water_depth_m", "berth_side",
                                                                       "quay_gap_m", "heading_deg")},
                     "images": hp.n_images, "scenarios": []}
-        kinds = {"container_kinds": self.container_kinds} if spec.heldout else {}  # training: the default draw
+        kinds = {"container_kinds": self.container_kinds}
         self.hulls.append(hull_rec)
         vps = VIEWS_PER_SCENARIO[spec.kind]
         for s in range(math.ceil(hp.n_images / vps)):
@@ -665,7 +667,7 @@ class SyntheticRenderer:
 
 
 def parameters(spec: SyntheticSpec) -> dict:
-    from sim.scenario import CONTAINER_KINDS, HELDOUT_CONTAINER_KINDS
+    from sim.scenario import HELDOUT_CONTAINER_KINDS, TRAINING_CONTAINER_KINDS
 
     out = {"kind": spec.kind, "n": spec.n, "seed": spec.seed, "image_size": list(spec.size),
            "images_per_hull": spec.per_hull, "views_per_scenario": VIEWS_PER_SCENARIO[spec.kind],
@@ -675,10 +677,11 @@ def parameters(spec: SyntheticSpec) -> dict:
            "grazing_incidence_deg": [60, 82], "camera_min_signal": CAMERA_MIN_SIGNAL if spec.kind == "camera" else None,
            "water": WATER_WEIGHTS, "hull_families": HULL_FAMILIES,
            "scenario_objects": {"containers": [1, 4], "anomalies": [0, 2], "distractors": [1, 6]},
-           "pose_attempts_per_image": ATTEMPTS, "png_compression": PNG_COMPRESSION}
+           "pose_attempts_per_image": ATTEMPTS, "png_compression": PNG_COMPRESSION,
+           "container_kinds": list(TRAINING_CONTAINER_KINDS)}
     if spec.heldout:
         out.update(heldout=True, seed_domain=_domain(spec), container_kinds=list(HELDOUT_CONTAINER_KINDS),
-                   training_container_kinds=list(CONTAINER_KINDS),
+                   training_container_kinds=list(TRAINING_CONTAINER_KINDS),
                    hull_families=None if spec.hull_path else HELDOUT_HULL_FAMILIES,
                    hull_mesh=None if spec.hull_path is None else {
                        "file": Path(spec.hull_path).name, "scale": spec.hull_scale, "draft_m": spec.hull_draft_m,
@@ -688,7 +691,7 @@ def parameters(spec: SyntheticSpec) -> dict:
 
 def heldout_description(spec: SyntheticSpec, mesh=None) -> dict:
     """What a held-out set holds that training never draws, for its card."""
-    from sim.scenario import CONTAINER_KINDS, HELDOUT_CONTAINER_KINDS
+    from sim.scenario import HELDOUT_CONTAINER_KINDS, TRAINING_CONTAINER_KINDS
 
     if mesh is not None:
         model, draft = mesh
@@ -706,7 +709,7 @@ def heldout_description(spec: SyntheticSpec, mesh=None) -> dict:
                 "families": sorted(HELDOUT_HULL_FAMILIES), "l_over_b": list(HELDOUT_L_OVER_B)}
         hull_text = f"held-out parametric families {', '.join(HELDOUT_HULL_FAMILIES)}"
     return {"hull": hull, "hull_text": hull_text,
-            "container_kinds": list(HELDOUT_CONTAINER_KINDS), "training_container_kinds": list(CONTAINER_KINDS),
+            "container_kinds": list(HELDOUT_CONTAINER_KINDS), "training_container_kinds": list(TRAINING_CONTAINER_KINDS),
             "seed_domain": f"SeedSequence([seed, {_domain(spec)}, ...]); training sets use "
                            f"[seed, {_KIND_CODE[spec.kind]}, ...]",
             "seen_in_training": ["landmark and niche_anomaly classes and kinds", "distractors",

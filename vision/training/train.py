@@ -253,8 +253,8 @@ def _frame_size(sets: list[TrainingSet]) -> tuple[int, int]:
 
 def init_weights_of(init) -> Path:
     """The PyTorch weights a fine-tuning starts from: a .pt file, or for MODEL.onnx the best
-    (else last) checkpoint its training left in MODEL.train/. The ONNX file itself holds no
-    trainable graph, so its training folder must still exist."""
+    (else last) checkpoint its training left in MODEL.train/. train_model rebuilds the weights
+    of an ONNX file whose training folder is gone (a shipped model: vision.training.onnx_weights)."""
     init = Path(init)
     if init.suffix == ".pt":
         candidates = [init]
@@ -266,6 +266,25 @@ def init_weights_of(init) -> Path:
             return c.resolve()
     raise TrainError(f"cannot start from {init}: no PyTorch weights at {' or '.join(str(c) for c in candidates)} "
                      f"(give a .pt file, or a MODEL.onnx whose MODEL.train/ folder is still beside it)")
+
+
+def _rebuild_from_onnx(onnx_path: Path, work: Path, sets: list[TrainingSet], input_hw, log) -> tuple[Path, dict]:
+    """A trainable checkpoint of a model that is only an ONNX file (vision.training.onnx_weights),
+    its batch norms calibrated on the first training images."""
+    from .onnx_weights import OnnxWeightsError, checkpoint_from_onnx
+
+    images = sorted(p for t in sets for p in (t.path / "images" / "train").iterdir()
+                    if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    step = max(1, len(images) // 32)
+    out = work / "init_from_onnx.pt"
+    try:
+        record = checkpoint_from_onnx(onnx_path, out, list(CLASSES), images[::step], tuple(input_hw), ARCHITECTURE)
+    except OnnxWeightsError as exc:
+        raise TrainError(f"cannot start from {onnx_path}: {exc}") from None
+    log(f"train: rebuilt trainable weights from {onnx_path.name} ({record['weights_loaded']} tensors, "
+        f"{record['norms_calibrated']} batch norms calibrated on {record['calibration_images']} images; "
+        f"largest output change {record['max_relative_output_change']:.1e})")
+    return out, record
 
 
 def _check_init_classes(weights: Path, torch) -> None:
@@ -365,18 +384,28 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
                "hyperparameters": dict(spec.hyperparameters), "hours": spec.hours, "epochs_completed": 0,
                "train_wall_time_s": 0.0,
                "resumes": 0}
+        rebuild = False
         if spec.init is not None:
-            init_pt = init_weights_of(spec.init)
-            from vision.detect.model_card import sha256_of
-
-            run["init"] = {"from": str(Path(spec.init).resolve()), "weights": str(init_pt),
-                           "weights_sha256": sha256_of(init_pt)}
+            try:
+                init_pt = init_weights_of(spec.init)
+            except TrainError:
+                if not (Path(spec.init).suffix.lower() == ".onnx" and Path(spec.init).is_file()):
+                    raise
+                rebuild = True  # a shipped model without its training folder: rebuilt below, in work/
         if work.exists():
             shutil.rmtree(work)  # a finished run (or no checkpoint at all): nothing to lose
         try:
             work.mkdir(parents=True)
         except OSError as exc:
             raise TrainError(f"cannot create the work folder {work}: {exc.strerror or exc}") from None
+        if spec.init is not None:
+            from vision.detect.model_card import sha256_of
+
+            rebuilt = None
+            if rebuild:
+                init_pt, rebuilt = _rebuild_from_onnx(Path(spec.init), work, sets, input_hw, log)
+            run["init"] = {"from": str(Path(spec.init).resolve()), "weights": str(init_pt),
+                           "weights_sha256": sha256_of(init_pt), **({"rebuilt_from_onnx": rebuilt} if rebuilt else {})}
         _write_run(work, run)
     if multi:
         write_bytes_atomic(work / COMBINED_YAML, combined_yaml_text(sets).encode("utf-8"))
