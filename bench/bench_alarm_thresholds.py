@@ -200,6 +200,9 @@ def main() -> int:
     ap.add_argument("--tape", metavar="FILE", help="replay a saved tape instead of rendering and detecting")
     ap.add_argument("--verifier", metavar="FILE.onnx", help="the alarm verifier rows with ^L use (default: the one "
                     "the model's card names)")
+    ap.add_argument("--container-kinds", choices=("world", "heldout"), default="world",
+                    help="the worlds' containers: the embedded world's kinds (default) or the held-out shapes "
+                         "that no training set draws (sim.scenario.HELDOUT_CONTAINER_KINDS)")
     args = ap.parse_args()
     try:
         pairs = parse_rows(args.pairs)
@@ -220,7 +223,9 @@ def main() -> int:
     tape = Tape()
     if args.tape:
         tape.frames = _load_tape(Path(args.tape), detector.card.sha256, args, floor)
-    worlds = ba._worlds(args.seed)
+    from sim.scenario import HELDOUT_CONTAINER_KINDS
+
+    worlds = ba._worlds(args.seed, HELDOUT_CONTAINER_KINDS if args.container_kinds == "heldout" else None)
     rows = []
     verifier = None
     if any(p[4] for p in pairs):
@@ -251,7 +256,7 @@ def main() -> int:
         vtxt = f"^{ver[0]:g}/{ver[1]:g}" if ver else ""
         print(f"{cth:.2f}/{ath:.2f}@{ev[0]:g}/{ev[1]:g}~{fit:g}{vtxt}: {row['alarms_per_min']:.2f} alarms/min, {row['containers_found']}/"
               f"{row['containers_in_view']} containers", file=sys.stderr, flush=True)
-    out = {"model": Path(args.model).name, "model_sha256": detector.card.sha256, "seed": args.seed,
+    out = {"model": Path(args.model).name, "model_sha256": detector.card.sha256, "seed": args.seed, "container_kinds": args.container_kinds,
            "verifier": None if verifier is None else {"file": verifier.path.name, "sha256": verifier.sha256},
            "minutes_bare": args.minutes, "frames": len(tape.frames), "detector_floor": floor, "rows": rows,
            "wall_s": round(time.monotonic() - t0, 1)}
@@ -277,10 +282,11 @@ def _tape_key(sha256: str, args, floor: float) -> dict:
     # the generator version moves whenever what the world renders changes (e.g. v4: the
     # distractors' shapes): a tape of the old look is not a tape of these frames
     from vision.detect.verifier import CONTEXT, INPUT_PX
-    from vision.training.synthetic_dataset import GENERATOR_VERSION
+    from vision.training.synthetic_dataset import WORLD_LOOK_VERSION
 
     return {"verifier_crops": f"{INPUT_PX}px, context {CONTEXT}", "model_sha256": sha256, "seed": args.seed, "minutes": args.minutes, "containers": args.containers,
-            "clutter_worlds": args.clutter_worlds, "floor": round(floor, 6), "world_look": GENERATOR_VERSION}
+            "clutter_worlds": args.clutter_worlds, "floor": round(floor, 6), "world_look": WORLD_LOOK_VERSION,
+            **({"container_kinds": args.container_kinds} if args.container_kinds != "world" else {})}
 
 
 def _save_tape(path: Path, tape: Tape, sha256: str, args, floor: float) -> None:

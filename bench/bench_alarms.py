@@ -107,14 +107,14 @@ class Runner:
         return True
 
 
-def _worlds(seed: int):
+def _worlds(seed: int, container_kinds=None):
     from sim.embedded_world import build_world
 
     cache = {}
 
     def get(i: int):
         if i not in cache:
-            cache[i] = build_world(seed=seed + i)
+            cache[i] = build_world(seed=seed + i, container_kinds=container_kinds)
         return cache[i]
 
     return get

@@ -65,7 +65,9 @@ def _parametric(dims: dict):
 
 
 def build_world(hull_path=None, scenario_path=None, draft_m: float | None = None,
-                seed: int = DEFAULT_SEED) -> EmbeddedWorld:
+                seed: int = DEFAULT_SEED, container_kinds=None) -> EmbeddedWorld:
+    """container_kinds: what a generated scenario's containers are drawn from (default
+    sim.scenario.CONTAINER_KINDS; benches pass HELDOUT_CONTAINER_KINDS for unseen shapes)."""
     from sim.scenario import ScenarioError, generate_scenario, load_scenario
     from sim.world import World
 
@@ -98,7 +100,11 @@ def build_world(hull_path=None, scenario_path=None, draft_m: float | None = None
             raise WorldSetupError(f"draft {draft:g} m must lie between the keel and the deck "
                                   f"({model.depth_m:.2f} m keel to deck)")
         placement = berth_beside_start(model, draft)
-        scenario = generate_scenario(model, placement, seed=seed, hull_ref=ref, vessel_name=model.name)
+        try:
+            scenario = generate_scenario(model, placement, seed=seed, hull_ref=ref, vessel_name=model.name,
+                                         container_kinds=container_kinds)
+        except ScenarioError as exc:
+            raise WorldSetupError(str(exc)) from None
         where = (f"generated scenario (seed {seed}, {len(scenario.objects)} objects); bow east, starboard side "
                  f"{STANDOFF_M:g} m ahead (north) of the vehicle")
     world = World.from_scenario(scenario, model)

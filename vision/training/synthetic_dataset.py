@@ -62,6 +62,7 @@ GENERATOR_VERSION = 5  # 2: more niche, hull and distractor views (v1 models cal
 # 4: fouling clumps, fenders and debris have their own shapes and colours (sim.object_meshes)
 # 5: training containers also come from shape families that vary per object
 #    (sim.scenario.VARIED_CONTAINER_KINDS): v4 models found 8 of 16 held-out shapes
+WORLD_LOOK_VERSION = 4  # the last generator version that changed what the world renders (v5: training draws only)
 MIN_DISTRACTOR_PX = 400  # boxes of unlabelled look-alikes kept in index.jsonl (area in pixels)
 MIN_IMAGES = 3  # one hull for each of train, val and test
 MAX_IMAGES = 1_000_000
