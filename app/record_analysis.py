@@ -179,7 +179,7 @@ def _alarms(pipes) -> tuple[AlarmRecord, ...]:
         for a in pipe.alarms.alarms.values():
             out.append(AlarmRecord(a.alarm_id, a.source, a.class_name, round(float(a.confidence), 4),
                                    float(a.first_t_s), float(a.last_t_s), int(a.frames),
-                                   tuple(int(t) for t in a.track_ids)))
+                                   tuple(int(t) for t in a.track_ids), a.second_look))
     return tuple(sorted(out, key=lambda a: a.alarm_id))
 
 

@@ -17,6 +17,7 @@ class AlarmRecord:
     last_utc_s: float
     frames: int
     track_ids: tuple[int, ...]
+    second_look: float | None = None  # the alarm verifier's score when it alarmed
 
 
 @dataclasses.dataclass(frozen=True)

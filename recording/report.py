@@ -83,6 +83,7 @@ def _alarm(a: AlarmInfo) -> dict:
         digest = hashlib.sha256(a.snapshot_png).hexdigest() if a.snapshot_png is not None else None
         snapshot = {"file": a.snapshot_file, "sha256": digest, "status": a.snapshot_status}
     return {"alarm_id": a.alarm_id, "source": a.source, "class_name": a.class_name, "confidence": a.confidence,
+            "second_look": None if a.second_look is None else {"score": a.second_look, "level": a.second_look_level},
             "raised_utc": _iso(a.t_utc_s), "tracks": [list(t) for t in a.tracks], "snapshot": snapshot,
             "decisions": [_decision(d) for d in a.decisions]}
 

@@ -64,6 +64,8 @@ class AlarmInfo:
     snapshot_png: bytes | None
     snapshot_status: str  # "intact", "missing", "altered: ...", "none recorded"
     decisions: tuple[Decision, ...]
+    second_look: float | None = None  # the alarm verifier's score when it alarmed, and its level
+    second_look_level: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -195,6 +197,10 @@ def _history(decisions) -> tuple[Decision, ...]:
     return tuple(sorted(decisions, key=order))  # stable: entries of one addendum keep their order
 
 
+def _float(v) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
 def _alarms(folder: Path, events, decisions) -> list[AlarmInfo]:
     latest: dict[int, tuple[float, dict]] = {}
     for e in events:
@@ -219,7 +225,8 @@ def _alarms(folder: Path, events, decisions) -> list[AlarmInfo]:
         mine = _history(d for d in decisions if d.alarm_id == alarm_id)
         out.append(AlarmInfo(alarm_id, source, str(p.get("class_name") or "?"),
                              float(conf) if isinstance(conf, (int, float)) else None, tracks, raised,
-                             rel if isinstance(rel, str) else None, png, status, mine))
+                             rel if isinstance(rel, str) else None, png, status, mine,
+                             _float(p.get("second_look")), _float(p.get("second_look_level"))))
     return out
 
 

@@ -133,6 +133,14 @@ def decision_text(d: Decision | None) -> str:
     return f"{d.kind.upper()} by {d.reviewer}, {utc_text(d.t_utc_s)}{later}"
 
 
+def second_look(a, sep: str = " ") -> str:
+    """The alarm verifier's score when the alarm was raised, against the level it had to reach."""
+    if a.second_look is None:
+        return ""
+    level = f" (level {a.second_look_level:.2f})" if a.second_look_level is not None else ""
+    return f"{sep}second look {a.second_look:.2f}{level}"
+
+
 def finding_title(f: FindingInfo) -> str:
     return f"Finding {f.finding_id}: {f.class_name}"
 
@@ -144,8 +152,8 @@ def finding_rows(f: FindingInfo) -> list[tuple[str, str]]:
             ("Last seen", utc_text(f.last_seen_utc_s)),
             ("Place on the hull", place(f) + (f" ± {metres(f.uncertainty_m)}" if f.uncertainty_m is not None else "")),
             ("Size", size(f)), ("Observations", str(f.observations)),
-            ("Alarms", ", ".join(f"{a.alarm_id} ({a.source}, raised {utc_text(a.t_utc_s)[11:]})" for a in f.alarms)
-             or "none")]
+            ("Alarms", ", ".join(f"{a.alarm_id} ({a.source}, raised {utc_text(a.t_utc_s)[11:]}{second_look(a, ', ')})"
+                                 for a in f.alarms) or "none")]
     if f.merged_from:
         rows.append(("Merged", "the map merged finding(s) " + ", ".join(map(str, f.merged_from)) + " into this one"))
     if f.note:
@@ -181,8 +189,9 @@ def unlinked_alarm_rows(data: ReportData) -> list[tuple[str, ...]]:
     rows = []
     for a in data.unlinked_alarms:
         calls = [d for d in a.decisions if d.kind in ("confirmed", "dismissed")]
-        rows.append((str(a.alarm_id), a.class_name, a.source, f"{a.confidence:.2f}" if a.confidence is not None
-                     else "?", utc_text(a.t_utc_s), decision_text(calls[-1] if calls else None)))
+        conf = f"{a.confidence:.2f}" if a.confidence is not None else "?"
+        rows.append((str(a.alarm_id), a.class_name, a.source, conf + second_look(a, "; "), utc_text(a.t_utc_s),
+                     decision_text(calls[-1] if calls else None)))
     return rows
 
 

@@ -53,6 +53,10 @@ class Alarm:
     address: object | None = None  # hull-surface address, once georeferencing places it
     track_ids: list = dataclasses.field(default_factory=list)  # every track that saw it
     last_box_xyxy: tuple | None = None
+    # the second look when it alarmed: the mean of the verifier's last looks, and the level
+    # it had to reach (None: no verifier judged this class), so a report can cite both
+    second_look: float | None = None
+    second_look_level: float | None = None
 
 
 class AlarmBook:
@@ -95,12 +99,14 @@ class AlarmBook:
                     if not self._enough(tid, int(tracked.class_id[i]), conf, t_s):
                         continue
                     name = self.classes[int(tracked.class_id[i])]
-                    if not self._verified(tid, name, image, box, t_s):
+                    verdict = self._verified(tid, name, image, box, t_s)
+                    if verdict is None:
                         continue
                     self._evidence.pop(tid, None)
                     self._looks.pop(tid, None)
                     alarm = Alarm(next(self._next), self.source, tid, name, conf, t_s, t_s, box,
-                                  snapshot_crop(image, box), track_ids=[tid], last_box_xyxy=box)
+                                  snapshot_crop(image, box), track_ids=[tid], last_box_xyxy=box,
+                                  second_look=verdict[0], second_look_level=verdict[1])
                     self.alarms[alarm.alarm_id] = alarm
                     self._by_track[tid] = alarm
                     new.append(alarm)
@@ -126,23 +132,26 @@ class AlarmBook:
         acc[1] = t_s
         return acc[0] >= need
 
-    def _verified(self, tid: int, name: str, image, box, t_s: float) -> bool:
+    def _verified(self, tid: int, name: str, image, box, t_s: float) -> tuple | None:
+        """None while the verifier doubts the track; else (mean of its looks, level), or
+        (None, None) when no verifier judges the class."""
         if self.verifier is None or image is None or self.verifier.level(name) is None:
-            return True
+            return None, None
         if len(self._looks) > EVIDENCE_TRACKS_MAX:  # doubted tracks that died
             self._looks = {k: v for k, v in self._looks.items() if t_s - v[0] <= REJOIN_WINDOW_S}
         look = self._looks.setdefault(tid, [-np.inf, []])
         if t_s - look[0] < VERIFY_INTERVAL_S:
-            return False
+            return None
         score = self.verifier.score(image, box, name)
         if score is None:  # no view to judge (a box at the frame's edge): the next frame may give one
-            return False
+            return None
         look[0] = t_s
         look[1] = (look[1] + [score])[-VERIFY_WINDOW:]
-        if float(np.mean(look[1])) >= self.verifier.level(name):
-            return True
+        mean, level = float(np.mean(look[1])), float(self.verifier.level(name))
+        if mean >= level:
+            return round(mean, 4), level
         self.doubted += 1
-        return False
+        return None
 
     def _rejoined(self, box, t_s: float) -> Alarm | None:
         best, best_iou = None, REJOIN_IOU

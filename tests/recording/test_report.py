@@ -47,13 +47,14 @@ def _finding(fid, tracks, side="starboard", niche="bilge keel S", t0=100.0) -> F
                    0.8 - 0.1 * fid, (1.1, 0.55) if fid == 1 else None)
 
 
-def _alarm(alarm_id, source, track, with_snapshot: bool) -> Alarm:
+def _alarm(alarm_id, source, track, with_snapshot: bool, second_look=None) -> Alarm:
     snapshot = None
     if with_snapshot:  # a frame with a bright box: PNG-encoded by the station's own tap
         snapshot = np.full((120, 160, 3), 60, np.uint8)
         snapshot[40:80, 50:120] = (20, 220, 240)
     return Alarm(alarm_id, source, track, "parasitic_container", 0.6, 100.0, 100.5, (50.0, 40.0, 120.0, 80.0),
-                 snapshot, track_ids=[track])
+                 snapshot, track_ids=[track], second_look=second_look,
+                 second_look_level=None if second_look is None else 0.1)
 
 
 def _wait_events(rec: MissionRecorder, n: int, timeout_s: float = 20.0) -> None:
@@ -72,10 +73,10 @@ def make_record(root: Path, close: bool = True):
         t_frame = 99.0 + i * 0.5
         rec.event("detections", {"source": source, "t_frame_s": t_frame, "class_name": []},
                   t_utc_s=t_frame + CLOCK_OFFSET_S + 0.05 * (i + 1))  # each with some detector latency
-    tap._alarm(_alarm(1, "camera", 1, True))
+    tap._alarm(_alarm(1, "camera", 1, True, second_look=0.8412))
     tap._alarm(_alarm(2, "sonar", 7, False))
     tap._alarm(_alarm(3, "sonar", 9, False))
-    tap._alarm(_alarm(4, "camera", 12, True))
+    tap._alarm(_alarm(4, "camera", 12, True, second_look=0.3305))
     merged_away = _finding(3, [("camera", 4)])
     rec.event("finding", jsonable(merged_away))
     final = [_finding(1, [("camera", 1), ("camera", 4), ("sonar", 7)]), _finding(2, [("sonar", 9)])]
@@ -119,6 +120,9 @@ def test_findings_alarms_and_decisions_are_linked(tmp_path, key_dir):
     assert one.first_seen_utc_s == pytest.approx(100.0 + CLOCK_OFFSET_S + 0.05, abs=1e-3)
     assert two.decision == "not reviewed" and two.snapshot is None
     assert [a.alarm_id for a in data.unlinked_alarms] == [4]
+    # the alarm verifier's second look, as the station recorded it with each alarm
+    assert (one.alarms[0].second_look, one.alarms[0].second_look_level) == (0.8412, 0.1)
+    assert one.alarms[1].second_look is None and data.unlinked_alarms[0].second_look == 0.3305
     assert data.addenda[0].other_entries == ('{"text": "photos filed separately"}',)
     assert dict(data.coverage.per_side_pct)["starboard"] == 80.0 and data.uncovered_m2 == 1930.5
     assert any(t.warning and "disk nearly full" in t.text for t in data.timeline)
@@ -129,12 +133,14 @@ def test_findings_alarms_and_decisions_are_linked(tmp_path, key_dir):
     assert verify_record(rec.folder).ok, "the report must not touch the sealed record"
     html = files.html.read_text(encoding="utf-8")
     assert html.count('<section class="finding"') == 2 and "sonar-only" in html and "marine growth" in html
+    assert "second look 0.84 (level 0.10)" in html and "0.60; second look 0.33 (level 0.10)" in html
     rows = files.csv.read_text(encoding="utf-8").splitlines()
     assert rows[0].split(",") == list(CSV_COLUMNS) and len(rows) == 3
     assert rows[1].split(",")[CSV_COLUMNS.index("decision")] == "confirmed"
     doc = json.loads(files.json.read_text(encoding="utf-8"))
     assert {"mission", "coverage", "findings", "gaps", "integrity"} <= doc.keys()
     assert doc["findings"][0]["decisions"][1]["recorded"] == "addendum"
+    assert doc["findings"][0]["alarms"][0]["second_look"] == {"score": 0.8412, "level": 0.1}
     assert doc["mission"]["vessel"]["name"] == INFO.vessel_name
 
 

@@ -136,6 +136,8 @@ def test_a_track_the_verifier_doubts_waits_and_alarms_once_a_view_convinces_it(v
     assert 30 + interval_frames * (VERIFY_WINDOW // 2) - interval_frames <= k <= 30 + interval_frames * VERIFY_WINDOW
     assert book.doubted >= 30 // interval_frames - 3
     assert alarm.snapshot is not None and alarm.snapshot.mean() > 200
+    assert alarm.second_look_level == verifier.level("parasitic_container")
+    assert alarm.second_look >= alarm.second_look_level  # what it alarmed on, kept for the record
 
 
 def test_without_a_verifier_or_for_an_unjudged_class_the_evidence_alone_decides(verifier):
@@ -148,6 +150,7 @@ def test_without_a_verifier_or_for_an_unjudged_class_the_evidence_alone_decides(
         det = Detections([[200, 200, 300, 260]], [0.8], [CLASSES.index("niche_anomaly")])
         raised += book.update(tracker.update(det), k / 10.0, np.full((480, 640, 3), 10, np.uint8))
     assert len(raised) == 1 and raised[0].class_name == "niche_anomaly"
+    assert raised[0].second_look is None and plain[0][1].second_look is None  # nothing judged them
 
 
 def test_training_mines_the_detectors_boxes_and_writes_a_verifier_the_station_loads(tmp_path):
