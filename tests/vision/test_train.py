@@ -317,6 +317,7 @@ def test_a_shipped_model_without_its_training_folder_is_fine_tuned_from_its_onnx
     """A shipped model is an ONNX file only: its weights are read back into YOLO11n and
     training starts where the model is (the first epoch's loss, at learning rate 0, is the
     model's own), not from scratch."""
+    from vision.detect.model_card import sha256_of
     from vision.training.train import TrainError, TrainSpec, train_model
 
     shipped = tmp_path / "shipped" / "tiny.onnx"
@@ -335,6 +336,7 @@ def test_a_shipped_model_without_its_training_folder_is_fine_tuned_from_its_onnx
     assert rebuilt["max_relative_output_change"] < 1e-4 and rebuilt["norms_calibrated"] > 50
     assert any("rebuilt trainable weights from tiny.onnx" in m for m in logs)
     assert "fine-tuned from tiny.onnx" in card["training"]["architecture"]
+    assert card["training"]["init"]["rebuilt_from_onnx"]["onnx_sha256"] == sha256_of(shipped)
 
     other = tmp_path / "other.onnx"  # an ONNX model of another architecture
     shutil.copy(Path(__file__).parents[2] / "resources" / "models" / "camera_verifier.onnx", other)

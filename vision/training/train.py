@@ -404,6 +404,8 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
             rebuilt = None
             if rebuild:
                 init_pt, rebuilt = _rebuild_from_onnx(Path(spec.init), work, sets, input_hw, log)
+            if rebuilt:
+                rebuilt = {"onnx_sha256": sha256_of(spec.init), **rebuilt}
             run["init"] = {"from": str(Path(spec.init).resolve()), "weights": str(init_pt),
                            "weights_sha256": sha256_of(init_pt), **({"rebuilt_from_onnx": rebuilt} if rebuilt else {})}
         _write_run(work, run)
@@ -552,7 +554,9 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
         "architecture": f"YOLO11n from {ARCHITECTURE} (ultralytics), " + (
             f"fine-tuned from {Path(run['init']['from']).name} (weights SHA-256 {run['init']['weights_sha256']})"
             if run.get("init") else "trained from scratch"),
-        **({"init": {"from": Path(run["init"]["from"]).name, "weights_sha256": run["init"]["weights_sha256"]}}
+        **({"init": {"from": Path(run["init"]["from"]).name, "weights_sha256": run["init"]["weights_sha256"],
+                     **({"rebuilt_from_onnx": run["init"]["rebuilt_from_onnx"]}
+                        if run["init"].get("rebuilt_from_onnx") else {})}}
            if run.get("init") else {}),
         "dataset": _dataset_record(sets[0]) if not multi else {
             "path": f"{work.name}/{COMBINED_YAML}", "union_of": [dataset_ref(t.path) for t in sets],
