@@ -271,7 +271,8 @@ def main() -> int:
             ev += "^{:g}/{:g}".format(*r["verifier_levels"])
         print(f"{r['container_threshold']:.2f} / {r['anomaly_threshold']:.2f} {ev:<15} {r['alarms_per_min']:>10.2f} "
               f"{r['bare_alarms']:>5} {r['clutter_alarms']:>8} {r['containers_found']:>5} / {r['containers_in_view']:<3} "
-              f"{lat:>12} {'PASS' if r['goal_met'] else 'FAIL':>5}")
+              f"{lat:>12} {'PASS' if r['goal_met'] else 'FAIL':>5}  "
+              + " ".join(f"{k} {v}" for k, v in (r.get("found_by_kind") or {}).items()))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=1))
     print(f"wrote {RESULTS}")

@@ -22,7 +22,9 @@ chest grating, thruster tunnel, propeller, rudder, anode, valve) of the worlds, 
 1.2-2.5 m standoff, thrown away when a container or an anomaly comes into view. The goal
 line judges bare plating and clutter together: all the object-free video rendered.
 
-Container passes: for up to N planted containers that are not sea chest packages, a pass
+Container passes: for up to N planted containers that are not hidden in a sea chest recess
+(sea chest packages, net bags: sim.scenario.RECESS_KINDS; a pass along the hull outside the
+grating does not look into the recess), a pass
 from 1.5 m (plus half the object's length) before the object to as far after it,
 at 1.2-2.5 m standoff. A container counts as found when a parasitic_container alarm's
 track has a box with IoU >= 0.3 on the container's ground-truth box in some frame of the
@@ -269,6 +271,7 @@ def clutter_passes(runner: Runner, world_of, seed: int, worlds: int = 3) -> dict
 
 
 def container_passes(runner: Runner, world_of, n_max: int, seed: int) -> dict:
+    from sim.scenario import RECESS_KINDS
     from vision.detections import box_iou
 
     rng = np.random.default_rng([seed, 2])
@@ -280,7 +283,7 @@ def container_passes(runner: Runner, world_of, n_max: int, seed: int) -> dict:
         for obj in ew.scenario.objects:
             if len(rows) >= n_max:
                 break
-            if obj.class_name != "parasitic_container" or obj.kind == "sea_chest_package":
+            if obj.class_name != "parasitic_container" or obj.kind in RECESS_KINDS:
                 continue
             n = np.asarray(obj.normal_h, float)
             n /= np.linalg.norm(n)
