@@ -121,12 +121,6 @@ class AlarmBook:
                 alarm.class_name = self.classes[int(tracked.class_id[i])]
         return new
 
-    def accepted_tracks(self, tracked: Detections) -> frozenset:
-        """The track ids of `tracked` that belong to an alarm."""
-        if tracked.tracker_id is None:
-            return frozenset()
-        return frozenset(int(t) for t in tracked.tracker_id if int(t) in self._by_track)
-
     def _enough(self, tid: int, class_id: int, conf: float, t_s: float) -> bool:
         need = self._need[class_id]
         if need <= 0.0:

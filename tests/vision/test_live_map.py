@@ -90,7 +90,7 @@ def containers_mapped(world):
     t = 0.0
     alarms = []
     pipe = DetectionPipeline(detector, source="camera")  # one tracker for the mission, as the station runs it
-    for k, obj in enumerate(targets):
+    for obj in targets:
         for pos, fwd in glide_past(obj, STANDOFF_M):
             t += 1.0 / FPS
             vp = vehicle_pose(t, pos, fwd)
@@ -98,7 +98,7 @@ def containers_mapped(world):
             frame = ew.world.render_camera(SensorPose(vp.position_h, vp.R_h_body[:, 0], -vp.R_h_body[:, 2]),
                                            CameraConfig(), rng)
             result = pipe._process(FrameIn(frame.image, t, int(t * FPS)))
-            alarms.extend((k, a) for a in result.new_alarms)  # (the pass it was raised in, the alarm)
+            alarms.extend(result.new_alarms)
             worker.add_camera_frame(t)
             worker.add_detections(result, "camera")
         t += 5.0  # a transit between passes: no poses, no frames
@@ -106,29 +106,21 @@ def containers_mapped(world):
     return targets, snap, alarms
 
 
-def test_each_alarmed_container_is_one_finding_at_its_place(containers_mapped):
-    """The map holds what alarmed, where it is: a container whose track the alarm book turned
-    down (evidence, fitting or second-look rules) is no finding either."""
+def test_each_container_is_one_finding_at_its_place(containers_mapped):
     targets, snap, alarms = containers_mapped
     assert alarms, "the shipped camera model raised no alarm on the container passes"
-    alarmed_at = [k for k, _ in alarms]
     errors = []
-    for k, obj in enumerate(targets):
+    for obj in targets:
         c = np.asarray(obj.center_h, float)
         near = [f for f in snap.findings if np.linalg.norm(f.position_h - c) < 2.0]
-        if k not in alarmed_at:
-            assert not near, (obj.name, "no alarm, yet a finding")
-            continue
         assert len(near) == 1, (obj.name, [(f.class_name, np.round(f.position_h, 2)) for f in near])
         f = near[0]
         errors.append(float(np.linalg.norm(f.position_h - c)))
         assert errors[-1] <= FINDING_WITHIN_M, (obj.name, errors[-1])
         assert f.class_name in ("parasitic_container", "niche_anomaly") and f.observations >= 3
         assert f.address is not None and f.address.side in ("port", "starboard", "bottom")
-    assert len(set(alarmed_at)) >= 2, f"alarms on {len(set(alarmed_at))} of {len(targets)} containers"
     # nothing else on the hull became a finding
-    assert len(snap.findings) == len(set(alarmed_at)), [(f.class_name, np.round(f.position_h, 1))
-                                                        for f in snap.findings]
+    assert len(snap.findings) == len(targets), [(f.class_name, np.round(f.position_h, 1)) for f in snap.findings]
     print("finding errors (m):", np.round(errors, 3))
 
 

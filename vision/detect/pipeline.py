@@ -39,10 +39,6 @@ class DetectionResult:
     # (encode, network, decode of the fastest frame) is not in it: bench/bench_pipeline.py
     # measures the whole way from the camera pose
     latency_s: float
-    # tracks of this frame that the alarm book has accepted (alarmed, or rejoined an alarm):
-    # the map makes findings of these only, so a track the evidence rule, the fitting rule or
-    # the second look turned down never becomes a finding. None: no alarm book judged them
-    alarm_tracks: frozenset | None = None
 
 
 @dataclasses.dataclass
@@ -131,5 +127,4 @@ class DetectionPipeline:
         detect_ms = sum(timings.values())
         timings["track"] = max((t1 - t0) * 1e3 - detect_ms, 0.0)
         timings["alarms"] = (t2 - t1) * 1e3
-        return DetectionResult(frame, tracked, tuple(new), timings, self._clock() - frame.t_s,
-                               self.alarms.accepted_tracks(tracked))
+        return DetectionResult(frame, tracked, tuple(new), timings, self._clock() - frame.t_s)

@@ -161,17 +161,13 @@ class HullMapWorker:
 
     def add_detections(self, result, source: str, tilt_up_deg: float = 0.0) -> None:
         """A detection pipeline result (vision.detect.pipeline.DetectionResult): its
-        confirmed tracks of the alarm classes that raised an alarm (result.alarm_tracks; all
-        confirmed tracks when no alarm book judged them) become findings. source: camera or
-        sonar (sonar results carry their FanImage in frame.meta)."""
+        confirmed tracks of the alarm classes become findings. source: camera or sonar
+        (sonar results carry their FanImage in frame.meta)."""
         det = result.detections
         if det.tracker_id is None or not len(det):
             return
         names = np.array([CLASSES[int(c)] if 0 <= int(c) < len(CLASSES) else "" for c in det.class_id])
         keep = (det.tracker_id >= 0) & np.isin(names, list(ALARM_CLASSES))
-        accepted = getattr(result, "alarm_tracks", None)
-        if accepted is not None:
-            keep &= np.isin(det.tracker_id, list(accepted))
         if keep.any():
             frame = result.frame
             # sonar boxes map back through the fan image; camera boxes need the frame's size
