@@ -143,7 +143,12 @@ def test_negative_share_is_controlled(tmp_path):
     negatives = [r for r in records if r["role"] == "negative"]
     assert len(negatives) == 5
     assert sum(not r["labels"] for r in negatives) >= 4  # chosen to show no labelled object
-    assert sum(bool(r["labels"]) for r in records if r["role"] == "object") >= 2
+    # object views still show labelled objects (sonar labels need an echo above the speckle,
+    # so fewer than half of them do): more often than the negatives
+    objects = [r for r in records if r["role"] == "object"]
+    assert sum(bool(r["labels"]) for r in objects) >= 1
+    assert (sum(bool(r["labels"]) for r in objects) / len(objects)
+            > sum(bool(r["labels"]) for r in negatives) / len(negatives))
 
 
 @pytest.mark.parametrize("kwargs, field", [({"n": 2}, "n"), ({"n": 0}, "n"), ({"n": 5.5}, "n"),
