@@ -20,6 +20,18 @@ from .nms import batched_nms
 MAX_DETECTIONS = 300
 
 
+def input_batch(images, input_hw) -> tuple[np.ndarray, list]:
+    """BGR uint8 images -> the (N, 3, H, W) float32 RGB batch a YOLO model takes, and their letterboxes."""
+    batch, boxes = [], []
+    for img in images:
+        if img.ndim == 2:
+            img = np.repeat(img[:, :, None], 3, axis=2)
+        lb_img, lb = letterbox(img, input_hw)
+        batch.append(lb_img[:, :, ::-1].transpose(2, 0, 1))
+        boxes.append(lb)
+    return np.ascontiguousarray(np.stack(batch), dtype=np.float32) / np.float32(255.0), boxes
+
+
 class OnnxDetector:
     def __init__(self, model_path, *, expected_classes=None, threads: int | None = None,
                  verify_sha256: bool = True, backend: str = "onnxruntime", parallel: int = 1):
@@ -57,14 +69,7 @@ class OnnxDetector:
 
     def preprocess(self, images) -> tuple[np.ndarray, list]:
         """BGR uint8 images -> the (N, 3, H, W) float32 RGB batch and their letterboxes."""
-        batch, boxes = [], []
-        for img in images:
-            if img.ndim == 2:
-                img = np.repeat(img[:, :, None], 3, axis=2)
-            lb_img, lb = letterbox(img, self.card.input_hw)
-            batch.append(lb_img[:, :, ::-1].transpose(2, 0, 1))
-            boxes.append(lb)
-        return np.ascontiguousarray(np.stack(batch), dtype=np.float32) / np.float32(255.0), boxes
+        return input_batch(images, self.card.input_hw)
 
     def __call__(self, image: np.ndarray, conf: float | None = None) -> Detections:
         return self.detect_batch([image], conf)[0]

@@ -53,18 +53,13 @@ def _calibration_batch(images: list[Path], input_hw: tuple[int, int]):
     import cv2
     import torch
 
-    from vision.detect.letterbox import letterbox
+    from vision.detect.onnx_detector import input_batch
 
-    batch = []
-    for p in images[:CALIBRATION_IMAGES]:
-        img = cv2.imread(str(p), cv2.IMREAD_COLOR)
-        if img is None:
-            continue
-        boxed, _ = letterbox(img, input_hw)
-        batch.append(boxed[:, :, ::-1].transpose(2, 0, 1).astype(np.float32) / 255.0)
-    if not batch:
+    read = [img for img in (cv2.imread(str(p), cv2.IMREAD_COLOR) for p in images[:CALIBRATION_IMAGES])
+            if img is not None]
+    if not read:
         raise OnnxWeightsError("no readable calibration images: the training set's train split is empty or damaged")
-    return torch.from_numpy(np.ascontiguousarray(np.stack(batch)))
+    return torch.from_numpy(input_batch(read, input_hw)[0])
 
 
 def checkpoint_from_onnx(onnx_path, out_pt, classes: list[str], calibration_images: list[Path],
