@@ -201,21 +201,32 @@ def test_openvino_bf16_keeps_the_shipped_models_boxes_and_serves_two_threads(wor
     bf16 = OnnxDetector(CAMERA_MODEL, expected_classes=CLASSES, backend="openvino-bf16", parallel=2)
     assert bf16.backend.name == "openvino-bf16"
     objs = [o for o in scenario.objects if o.class_name == "parasitic_container" and o.kind != "sea_chest_package"]
-    images = [w.render_camera(_look_at(w, o.center_h, o.normal_h, 1.6), CameraConfig(light_power=15.0), rng).image
-              for o in objs[:4]]
+    images = [w.render_camera(_look_at(w, o.center_h, o.normal_h, standoff_m), CameraConfig(light_power=15.0),
+                              rng).image for o in objs for standoff_m in (1.2, 1.6)]
     compared = 0
     alarm_classes = [CLASS_ID["parasitic_container"], CLASS_ID["niche_anomaly"]]
     for img in images:
-        # the alarm classes, what analysis is for (a landmark box next to a near-twin can flip in
-        # NMS either way: both runtimes are right then)
+        # what the network computes, anchor by anchor: every class score within bf16's rounding,
+        # and every box that scores at all within a few input pixels
+        x, _ = detector.preprocess([img])
+        raw_a, raw_b = detector.backend.run(x)[0], bf16.backend.run(x)[0]
+        scored = raw_a[4:].max(axis=0) >= 0.2
+        assert np.abs(raw_a[4:] - raw_b[4:]).max() <= 0.03, \
+            f"seed {seed}: bf16 moved a class score by {np.abs(raw_a[4:] - raw_b[4:]).max():.3f}"
+        assert np.abs(raw_a[:4, scored] - raw_b[:4, scored]).max(initial=0) <= 3.0, \
+            f"seed {seed}: bf16 moved a box by {np.abs(raw_a[:4, scored] - raw_b[:4, scored]).max():.1f} px"
+        # what analysis is for, the alarms: NMS picks one of near-tied twins (two anchors on one
+        # long torpedo, seed 5) and argmax one of near-tied classes (container 0.360 vs anomaly
+        # 0.356, seed 9609), so the box may be the twin's or of the other alarm class; every
+        # live alarm box still has a bf16 alarm box on the same object, as strong
         a, b = detector(img, conf=0.3), bf16(img, conf=0.2)
+        alarm = np.flatnonzero(np.isin(b.class_id, alarm_classes))
         for i in np.flatnonzero(np.isin(a.class_id, alarm_classes)):
-            same = np.flatnonzero(b.class_id == a.class_id[i])
-            assert len(same), f"seed {seed}: bf16 lost a {CLASSES[a.class_id[i]]} at {a.confidence[i]:.2f}"
-            iou = box_iou(a.xyxy[i:i + 1].astype(float), b.xyxy[same].astype(float))[0]
-            j = same[int(np.argmax(iou))]
-            assert iou.max() >= 0.9 and abs(b.confidence[j] - a.confidence[i]) <= 0.06, \
-                f"seed {seed}: {a.xyxy[i]} {a.confidence[i]:.3f} vs {b.xyxy[j]} {b.confidence[j]:.3f}"
+            iou = box_iou(a.xyxy[i:i + 1].astype(float), b.xyxy[alarm].astype(float))[0]
+            over = alarm[iou >= 0.7]
+            assert len(over), f"seed {seed}: bf16 lost a {CLASSES[a.class_id[i]]} at {a.confidence[i]:.2f} {a.xyxy[i]}"
+            assert b.confidence[over].max() >= a.confidence[i] - 0.06, \
+                f"seed {seed}: {a.xyxy[i]} {a.confidence[i]:.3f} vs {b.xyxy[over]} {b.confidence[over]}"
             compared += 1
     assert compared >= 2, f"seed {seed}: too few confident boxes to compare"
     serial = [bf16(img, conf=0.2) for img in images * 2]
