@@ -210,3 +210,39 @@ def test_a_detector_card_naming_a_missing_verifier_says_so(tmp_path):
     del card["alarm_verifier"]
     (tmp_path / "camera.card.json").write_text(json.dumps(card))
     assert verifier_for(OnnxDetector(tmp_path / "camera.onnx", expected_classes=CLASSES)) is None
+
+
+def test_mining_teaches_bare_niche_fittings_as_background_but_never_anodes(tmp_path):
+    """A container box the detector puts on a bare propeller is background the verifier must
+    learn (every bench world alarmed at its propeller while those were left out); one on an
+    anode is left out, since anodes are blocks much like magnetic boxes. The detector here is
+    scripted, boxes where the labels are, because the miner is what is under test."""
+    import cv2
+
+    from vision.training import alarm_verifier as av
+
+    (tmp_path / "images" / "test").mkdir(parents=True)
+    (tmp_path / "labels" / "test").mkdir(parents=True)
+    (tmp_path / "data.yaml").write_text("path: .\ntest: images/test\nnames:\n" +
+                                        "".join(f"  {i}: {n}\n" for i, n in enumerate(CLASSES)))
+    img = np.random.default_rng(0).integers(0, 255, (480, 640, 3), np.uint8)
+    cv2.imwrite(str(tmp_path / "images" / "test" / "a.png"), img)
+    fittings = {"propeller": (40, 60, 240, 300), "rudder": (260, 60, 400, 400), "anode": (450, 200, 560, 260)}
+    (tmp_path / "labels" / "test" / "a.txt").write_text("".join(
+        f"{CLASSES.index(n)} {(x0 + x1) / 1280} {(y0 + y1) / 960} {(x1 - x0) / 640} {(y1 - y0) / 480}\n"
+        for n, (x0, y0, x1, y1) in fittings.items()))
+
+    class Scripted:
+        classes = CLASSES
+        card = type("Card", (), {"extra": {}})()
+
+        def __call__(self, image, conf=None):
+            boxes = list(fittings.values())
+            return Detections(boxes, [0.6] * len(boxes), [CLASSES.index("parasitic_container")] * len(boxes))
+
+    mined = av.mine(tmp_path, Scripted(), ("test",))
+    assert mined["mined"].sum() == 2 and (mined["labels"][mined["mined"]] == 0).all()
+    crops = mined["crops"][mined["mined"]]
+    for name, expected in (("propeller", True), ("rudder", True), ("anode", False)):
+        crop = verifier_input(img, fittings[name])
+        assert any(np.array_equal(c, crop) for c in crops) == expected, name

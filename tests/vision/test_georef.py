@@ -411,6 +411,12 @@ def test_a_long_object_seen_in_parts_is_one_finding_small_neighbours_stay_two(sh
     looks(bags, 1, contact - half, (0.4, 0.3))
     looks(bags, 2, contact + half, (0.4, 0.3))
     assert len(bags.findings) == 2
+    # a loose box around a bag, its centre 0.7 m off: the outlines overlap, one object (the
+    # whole-sweep test's duffel bag under the 2026-11-30 camera model)
+    loose = FindingBook(q, placement.draft_m, model.niche_areas)
+    looks(loose, 1, contact, (0.9, 0.5))
+    looks(loose, 2, contact + np.array([0.7, 0.0, 0.0]), (1.3, 1.1))
+    assert len(loose.findings) == 1
 
 
 def test_a_glide_past_a_container_is_one_finding(ship):

@@ -28,9 +28,11 @@ from .located import Located
 
 MERGE_MAX_M = 0.5  # two findings farther apart than this are two objects, whatever the uncertainty
 MERGE_SIGMAS = 3.0  # ... and closer than 3 combined sigmas are one
-# ... unless the object is long: a 1.8 m torpedo seen end-on in one pass and side-on in the
-# next lands as two findings 0.8 m apart; within half the measured long side they are one
-# (capped: a wrong size must not swallow the neighbours)
+# ... unless their outlines overlap: two things cannot lie on one patch of plating. A 1.8 m
+# torpedo seen end-on in one pass and side-on in the next lands as two findings 0.8 m apart,
+# and a loose 1.3 m box around a 0.9 m bag 0.7 m off its centre; closer than half the sum
+# of their measured long sides they are one (capped: a wrong size must not swallow the
+# neighbours)
 MERGE_EXTENT_MAX_M = 1.0
 OUTLIER_SIGMAS = 3.0  # robust sigmas (MAD x 1.4826), about 4.4 MADs
 MAD_TO_SIGMA = 1.4826  # the MAD of a normal distribution is 0.6745 sigma
@@ -196,7 +198,7 @@ class FindingBook:
                 if h == g or not classes_compatible(f.class_name, o.class_name, self._alarm_classes):
                     continue
                 limit = min(self._merge_max_m, MERGE_SIGMAS * math.hypot(f.uncertainty_m, o.uncertainty_m))
-                limit = max(limit, min(MERGE_EXTENT_MAX_M, 0.5 * max(_long_side(f), _long_side(o))))
+                limit = max(limit, min(MERGE_EXTENT_MAX_M, 0.5 * (_long_side(f) + _long_side(o))))
                 if float(np.linalg.norm(f.position_h - o.position_h)) <= limit:
                     other = h
                     break
