@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(not CAMERA_MODEL.exists(), reason="no camera mod
 RECALL_FLOOR = 0.4  # single frames, ~10 close clear-water views; the shipped thresholds were set for
 # track-confirmed alarms (weak boxes continue a track), so one frame finds less than the alarms do
 CONTAINER = CLASS_ID["parasitic_container"]
-VERIFIER_PASS_FLOOR, VERIFIER_DOUBT_FLOOR = 0.6, 0.45  # single views; an alarm gets a look every 0.3 s
+VERIFIER_PASS_FLOOR, VERIFIER_DOUBT_FLOOR = 0.55, 0.6  # single views; an alarm gets a look every 0.3 s
 
 
 @pytest.fixture(scope="module")
@@ -260,12 +260,12 @@ def _verifier_scores(w, objects, verifier, rng, class_name: str) -> list[float]:
 
 
 def test_the_shipped_verifier_passes_containers_and_doubts_look_alikes(world, detector):
-    """The second look on fresh renders of two worlds: the boxes of planted containers, and
+    """The second look on fresh renders of three worlds: the boxes of planted containers, and
     of fenders, fouling clumps and debris (what the detector confuses with containers), each
-    judged as a container at the card's level. Over 12 seeds (single views, 1.2-2.0 m, one
-    world each): 0.86 of containers pass and 0.72 of look-alikes are doubted. A look-alike
-    world's fenders and clumps look alike (one draw gave 6 of 13 doubted), so three worlds
-    of 16 look-alikes keep a draw's swing inside the floors."""
+    judged as a container at the card's level. Over 36 seeds (single views, 1.2-2.0 m; the
+    2026-11-30 verifier at 0.25): 0.82 of containers pass (two worlds per seed: lowest 0.55,
+    so a third world narrows a draw's swing) and 0.86 of look-alikes are doubted (lowest
+    0.65). A look-alike world's fenders and clumps look alike, so three worlds of 16."""
     from vision.detect.verifier import verifier_for
 
     verifier = verifier_for(detector)
@@ -273,7 +273,7 @@ def test_the_shipped_verifier_passes_containers_and_doubts_look_alikes(world, de
         pytest.skip("the camera model's card names no alarm verifier")
     level = verifier.level("parasitic_container")
     passed, doubted = [], []
-    for w_ in (world, _world(world[0] + 5000)):
+    for w_ in (world, _world(world[0] + 5000), _world(world[0] + 10000)):
         seed, model, placement, scenario, w = w_
         rng = np.random.default_rng(seed + 3)
         containers = [o for o in scenario.objects if o.class_name == "parasitic_container"
