@@ -294,8 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "oversubscribed cores slow training many times over)")
     p.add_argument("--init", metavar="MODEL",
                    help="fine-tune: start from the weights of an earlier HullWatch model of the same classes "
-                        "(MODEL.onnx with its MODEL.train/ folder beside it, or a .pt checkpoint) instead of from "
-                        "scratch; the card records which")
+                        "(MODEL.onnx, e.g. a shipped model: its MODEL.train/ checkpoint when it is beside it, else "
+                        "the weights read back from the ONNX file; or a .pt checkpoint) instead of from scratch; "
+                        "the card records which")
     p.add_argument("--resume", action="store_true",
                    help="continue the stopped training of MODEL.onnx from its last checkpoint in MODEL.train/")
     p.add_argument("--hours", type=_positive, metavar="H",

@@ -62,7 +62,7 @@ def mine(data_dir, detector, splits, *, conf: float = MINE_CONF, seed: int = 0, 
     rng = np.random.default_rng(seed)
     alarm_ids = {i: CLASSES.index(n) for i, n in enumerate(detector.classes) if n in ALARM_CLASSES}
     ds_alarm = {i: CLASSES.index(n) for i, n in enumerate(ds.names) if n in ALARM_CLASSES}
-    anode_ids = [i for i, n in enumerate(ds.names) if n in BLOCK_FITTINGS]
+    block_ids = [i for i, n in enumerate(ds.names) if n in BLOCK_FITTINGS]
     fit_iou = detector.card.extra.get(FITTING_FIELD)
     look_alikes = _distractor_boxes(Path(data_dir))
     crops, labels, confs, mined = [], [], [], []
@@ -72,7 +72,7 @@ def mine(data_dir, detector, splits, *, conf: float = MINE_CONF, seed: int = 0, 
         h, w = img.shape[:2]
         tb, tc = read_labels(label_path_for(path), w, h, len(ds.names))
         keep = np.isin(tc, list(ds_alarm))
-        fittings = tb[~keep & np.isin(tc, anode_ids)]
+        fittings = tb[~keep & np.isin(tc, block_ids)]
         tb, tl = tb[keep], np.array([ds_alarm[int(c)] for c in tc[keep]], int)
         alike, faint = look_alikes.get(path.resolve(), (np.zeros((0, 4)), np.zeros((0, 4))))
         det = detector(img, conf=conf)
