@@ -207,13 +207,14 @@ def test_openvino_bf16_keeps_the_shipped_models_boxes_and_serves_two_threads(wor
     alarm_classes = [CLASS_ID["parasitic_container"], CLASS_ID["niche_anomaly"]]
     for img in images:
         # what the network computes, anchor by anchor: every class score within bf16's rounding,
-        # and every box that scores at all within a few input pixels
+        # and every box that scores at all within a few input pixels (the 2026-11-30 model, 30 seeds
+        # of 4 views: at most 0.041 and 3.3 px; the one before: 0.02 and 1.3 px)
         x, _ = detector.preprocess([img])
         raw_a, raw_b = detector.backend.run(x)[0], bf16.backend.run(x)[0]
         scored = raw_a[4:].max(axis=0) >= 0.2
-        assert np.abs(raw_a[4:] - raw_b[4:]).max() <= 0.03, \
+        assert np.abs(raw_a[4:] - raw_b[4:]).max() <= 0.06, \
             f"seed {seed}: bf16 moved a class score by {np.abs(raw_a[4:] - raw_b[4:]).max():.3f}"
-        assert np.abs(raw_a[:4, scored] - raw_b[:4, scored]).max(initial=0) <= 3.0, \
+        assert np.abs(raw_a[:4, scored] - raw_b[:4, scored]).max(initial=0) <= 5.0, \
             f"seed {seed}: bf16 moved a box by {np.abs(raw_a[:4, scored] - raw_b[:4, scored]).max():.1f} px"
         # what analysis is for, the alarms: NMS picks one of near-tied twins (two anchors on one
         # long torpedo, seed 5) and argmax one of near-tied classes (container 0.360 vs anomaly
