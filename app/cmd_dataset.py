@@ -18,6 +18,8 @@ def run_dataset_command(args) -> int:
     if args.from_fls and heldout:
         args._parser.error("--from-fls --heldout: the real frames' held-out part is the test split that --from-fls "
                            "writes (split by blocks of consecutive frames); convert once and evaluate on --split test")
+    if args.from_fls and getattr(args, "focus", None):
+        args._parser.error("--focus chooses where rendered views look; --from-fls converts recorded frames")
     if args.from_fls:
         if args.kind != "sonar":
             raise UserError("--from-fls holds sonar frames: use --kind sonar")
@@ -35,12 +37,13 @@ def run_dataset_command(args) -> int:
 
     spec = SyntheticSpec(kind=args.kind, n=args.n, seed=args.seed, image_size=args.size,
                          negative_fraction=args.negatives, heldout=heldout, hull_path=hull,
-                         hull_scale=hull_scale or 1.0, hull_draft_m=draft)
+                         hull_scale=hull_scale or 1.0, hull_draft_m=draft, focus=getattr(args, "focus", None))
     spec.validate()
     check_output_dir(Path(args.output), force=args.force)  # before minutes of rendering, not after
     progress = _Progress(args.kind)
     what = "held-out " if heldout else ""
     on = f" on {hull}" if hull else (" on held-out parametric hulls" if heldout else "")
+    on += " looking at niche areas" if spec.focus == "niche" else ""
     print(f"dataset: rendering {args.n} {what}{args.kind} images{on} (seed {args.seed}) into {args.output}",
           file=sys.stderr, flush=True)
     card = build_synthetic_dataset(spec, args.output, force=args.force, progress=progress)

@@ -51,7 +51,8 @@ def test_renders_a_camera_set_then_refuses_to_overwrite_it_unless_forced(tmp_pat
 
 @pytest.mark.parametrize("args", [["--n", "0"], ["--n", "2"], ["--n", "many"], ["--n", "5", "--seed", "-1"],
                                   ["--n", "5", "--size", "10x10"], ["--n", "5", "--size", "big"],
-                                  ["--n", "5", "--negatives", "1.5"], [], ["--n", "5", "--from-fls", "x"]])
+                                  ["--n", "5", "--negatives", "1.5"], [], ["--n", "5", "--from-fls", "x"],
+                                  ["--n", "5", "--focus", "propeller"], ["--from-fls", "x", "--focus", "niche"]])
 def test_bad_arguments_exit_2(tmp_path, args):
     proc = hullwatch("dataset", "--kind", "camera", *args, "-o", str(tmp_path / "out"))
     assert proc.returncode == 2, proc.stderr
@@ -62,7 +63,7 @@ def test_bad_arguments_exit_2(tmp_path, args):
 def test_help_names_the_options():
     proc = hullwatch("dataset", "--help")
     assert proc.returncode == 0
-    for opt in ("--kind", "--n", "--seed", "--size", "--negatives", "--force", "--from-fls", "--heldout", "--hull",
+    for opt in ("--kind", "--n", "--seed", "--size", "--negatives", "--focus", "--force", "--from-fls", "--heldout", "--hull",
                 "--hull-scale", "--draft"):
         assert opt in proc.stdout
 

@@ -3,6 +3,7 @@ labels that are the renderer's own ground truth, a card that agrees with the fil
 by hull, and an output folder that is never left half-written or wrongly replaced."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from vision.classes import CLASSES
 from vision.training.synthetic_dataset import (MIN_CONTRAST, SyntheticDatasetError, SyntheticRenderer, SyntheticSpec,
-                                               box_contrast, build_synthetic_dataset)
+                                               box_contrast, build_synthetic_dataset, parameters)
 from vision.training.yolo_layout import DatasetLayoutError
 
 CAMERA = SyntheticSpec("camera", 12, seed=7, image_size=(160, 120))
@@ -151,7 +152,26 @@ def test_negative_share_is_controlled(tmp_path):
             > sum(bool(r["labels"]) for r in negatives) / len(negatives))
 
 
-@pytest.mark.parametrize("kwargs, field", [({"n": 2}, "n"), ({"n": 0}, "n"), ({"n": 5.5}, "n"),
+def test_a_niche_focused_set_looks_at_every_kind_of_niche_area():
+    # the default draws areas one by one, so the one propeller of a hull gets ~1 view in 60
+    spec = SyntheticSpec("sonar", 60, seed=4, image_size=(96, 54), negative_fraction=0.1, focus="niche",
+                         images_per_hull=20)
+    renderer = SyntheticRenderer(spec)
+    records = [s.record for s in renderer.samples()]
+    roles = Counter(r["role"] for r in records)
+    # a view that finds no pose near its area takes the wetted hull instead (the last try)
+    assert roles["negative"] == 6 and roles["niche"] >= 50 and set(roles) <= {"niche", "negative", "hull"}
+    kinds = Counter(r["niche_kind"] for r in records if r["role"] == "niche")
+    # 7 or 8 kinds of area (stern thrusters only on some hulls), each drawn alike
+    assert {"propeller", "rudder", "bow_thruster", "sea_chest", "anode"} <= set(kinds)
+    assert kinds["propeller"] >= 3 and kinds["rudder"] >= 3
+    default = SyntheticRenderer(dataclasses.replace(spec, focus=None))
+    default_records = [s.record for s in default.samples()]
+    assert sum(r["role"] == "niche" for r in default_records) < 30
+    assert parameters(spec)["view_roles"] == {"niche": 1.0} and parameters(spec)["focus"] == "niche"
+
+
+@pytest.mark.parametrize("kwargs, field", [({"n": 2}, "n"), ({"focus": "propeller"}, "focus"), ({"n": 0}, "n"), ({"n": 5.5}, "n"),
                                            ({"kind": "lidar"}, "kind"), ({"seed": -1}, "seed"),
                                            ({"negative_fraction": 0.95}, "negative_fraction"),
                                            ({"image_size": (16, 16)}, "image size")])

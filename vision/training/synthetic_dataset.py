@@ -57,11 +57,13 @@ from .yolo_layout import (SPLITS, count_labels, data_yaml_text, label_line, make
                           staged_dataset_dir)
 
 KINDS = ("camera", "sonar")
-GENERATOR_VERSION = 5  # 2: more niche, hull and distractor views (v1 models called landmarks containers);
+GENERATOR_VERSION = 6  # 2: more niche, hull and distractor views (v1 models called landmarks containers);
 # 3: a sonar label needs an echo that stands out of the speckle (SONAR_MIN_CONTRAST);
 # 4: fouling clumps, fenders and debris have their own shapes and colours (sim.object_meshes)
 # 5: training containers also come from shape families that vary per object
 #    (sim.scenario.VARIED_CONTAINER_KINDS): v4 models found 8 of 16 held-out shapes
+# 6: a niche view of a propeller, rudder or thruster aims at its face, not its middle (no
+#    pose saw the middle, so v5 sets fell back to other areas: 32 propeller labels in 1500)
 WORLD_LOOK_VERSION = 4  # the last generator version that changed what the world renders (v5: training draws only)
 MIN_DISTRACTOR_PX = 400  # boxes of unlabelled look-alikes kept in index.jsonl (area in pixels)
 MIN_IMAGES = 3  # one hull for each of train, val and test
@@ -76,6 +78,12 @@ NEGATIVE_FRACTION = 0.1
 # v1 drew 0.65/0.15/0.20: its model called anodes, valves, tunnels and the propeller
 # containers, so landmarks now get as many looks as the hull around them
 ROLE_WEIGHTS = {"object": 0.5, "niche": 0.25, "hull": 0.25}
+# focus="niche" (`--focus niche`): every view that is not a chosen negative looks at a niche
+# area, and each kind of area (propeller, rudder, thruster, sea chest...) is equally likely,
+# where the default draws areas one by one (a hull has one propeller and four anodes). The
+# default sets hold ~2 propeller views per 100 images, too few to teach what a bare
+# propeller or rudder looks like from every side; a niche-focused set holds ~14.
+FOCUS_ROLE_WEIGHTS = {None: ROLE_WEIGHTS, "niche": {"niche": 1.0}}
 # share of the empty images aimed at a distractor (rope, fender, debris, fish, fouling):
 # the things an empty-hull detector must learn to leave alone (v1: 0.4)
 NEGATIVE_DISTRACTOR_SHARE = 0.6
@@ -159,6 +167,7 @@ class SyntheticSpec:
     hull_path: str | None = None  # held out only: a hull mesh file instead of held-out parametric hulls
     hull_scale: float = 1.0  # of hull_path: model-to-full-scale factor
     hull_draft_m: float | None = None  # of hull_path: draft at the berth; default 40% of its depth
+    focus: str | None = None  # "niche": views at niche areas, each kind equally likely (FOCUS_ROLE_WEIGHTS)
 
     @property
     def min_images(self) -> int:
@@ -184,6 +193,9 @@ class SyntheticSpec:
             raise SyntheticDatasetError(f"draft: metres > 0, got {self.hull_draft_m!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise SyntheticDatasetError(f"seed: a whole number >= 0, got {self.seed!r}")
+        if self.focus not in FOCUS_ROLE_WEIGHTS:
+            raise SyntheticDatasetError(f"focus: one of {', '.join(str(f) for f in FOCUS_ROLE_WEIGHTS if f)} or "
+                                        f"none, got {self.focus!r}")
         if not 0.0 <= self.negative_fraction <= 0.9:
             raise SyntheticDatasetError(f"negative_fraction: 0..0.9, got {self.negative_fraction!r}")
         w, h = self.size
@@ -359,18 +371,27 @@ def _config(cls, values: dict):
     return cls(**applied), applied
 
 
-def _choose_target(ctx: _ScenarioContext, role: str, rng: np.random.Generator):
-    """(target kind, name, point, normal) for a view of this role."""
+def _choose_target(ctx: _ScenarioContext, role: str, rng: np.random.Generator, *, by_kind: bool = False):
+    """(target kind, name, point, normal) for a view of this role; `by_kind`: a niche view
+    draws the kind of area first, then one area of that kind."""
     h = ctx.hull
     if role == "object" and ctx.labelled:
         o = ctx.labelled[int(rng.integers(len(ctx.labelled)))]
         return "object", o.name, np.asarray(o.center_h), np.asarray(o.normal_h)
     if role == "niche" and h.niches:
-        a = h.niches[int(rng.integers(len(h.niches)))]
+        areas = h.niches
+        if by_kind:
+            kinds = sorted({a.kind.value for a in areas})
+            kind = kinds[int(rng.integers(len(kinds)))]
+            areas = tuple(a for a in areas if a.kind.value == kind)
+        a = areas[int(rng.integers(len(areas)))]
         n = np.asarray(a.normal_h, float)
         if a.side == "centreline" and rng.random() < 0.5:
             n = -n  # rudder, tunnels: seen from either side
-        return "niche", a.name, np.asarray(a.center_h, float), n
+        p = np.asarray(a.center_h, float)
+        if a.centred:  # its centre is inside it (hub, rudder, mid-tunnel): no camera sees that point
+            p = p + n * (a.depth_m / 2)
+        return "niche", a.name, p, n
     if role == "negative" and ctx.distractors and rng.random() < NEGATIVE_DISTRACTOR_SHARE:
         o = ctx.distractors[int(rng.integers(len(ctx.distractors)))]
         return "distractor", o.name, np.asarray(o.center_h), np.asarray(o.normal_h)
@@ -407,7 +428,7 @@ def _render(spec: SyntheticSpec, ctx: _ScenarioContext, role: str, rng: np.rando
 
     h = ctx.hull
     world = ctx.world
-    target_kind, target_name, p, n = _choose_target(ctx, role, rng)
+    target_kind, target_name, p, n = _choose_target(ctx, role, rng, by_kind=spec.focus == "niche")
     lo, hi = STANDOFF_M[spec.kind]
     if spec.kind == "camera":
         hi = min(hi, max(lo + 0.5, math.log(1 / CAMERA_MIN_SIGNAL) / (2 * ctx.attenuation_per_m)))
@@ -457,6 +478,8 @@ def _render(spec: SyntheticSpec, ctx: _ScenarioContext, role: str, rng: np.rando
               "vehicle": {"roll_deg": round(geo.roll_deg, 2), "pitch_deg": round(geo.pitch_deg, 2),
                           "yaw_deg": round(geo.yaw_deg, 2)},
               "tilt_deg": round(geo.tilt_deg, 2), "sensor": applied, "unlabelled_too_faint": unseen}
+    if target_kind == "niche":
+        record["niche_kind"] = next(a.kind.value for a in h.niches if a.name == target_name)
     if spec.kind == "camera":  # what is in view but is no class: the alarm verifier's look-alikes
         record["distractors"] = [{"name": name, "xyxy": [round(v, 2) for v in box]} for name, cls, box in boxes
                                  if cls is None and (box[2] - box[0]) * (box[3] - box[1]) >= MIN_DISTRACTOR_PX]
@@ -640,8 +663,9 @@ class SyntheticRenderer:
         if index in self.negatives:
             role = "negative"
         else:
-            roles = list(ROLE_WEIGHTS)
-            role = roles[int(rng.choice(len(roles), p=list(ROLE_WEIGHTS.values())))]
+            weights = FOCUS_ROLE_WEIGHTS[spec.focus]
+            roles = list(weights)
+            role = roles[int(rng.choice(len(roles), p=list(weights.values())))]
         result, tries = None, 0
         for tries in range(1, ATTEMPTS + 1):
             # when no pose was found at all, the last try looks at the wetted hull (always
@@ -672,7 +696,7 @@ def parameters(spec: SyntheticSpec) -> dict:
 
     out = {"kind": spec.kind, "n": spec.n, "seed": spec.seed, "image_size": list(spec.size),
            "images_per_hull": spec.per_hull, "views_per_scenario": VIEWS_PER_SCENARIO[spec.kind],
-           "negative_fraction": spec.negative_fraction, "view_roles": ROLE_WEIGHTS,
+           "negative_fraction": spec.negative_fraction, "view_roles": FOCUS_ROLE_WEIGHTS[spec.focus],
            "negative_distractor_share": NEGATIVE_DISTRACTOR_SHARE,
            "standoff_m": list(STANDOFF_M[spec.kind]), "grazing_fraction": GRAZING_FRACTION,
            "grazing_incidence_deg": [60, 82], "camera_min_signal": CAMERA_MIN_SIGNAL if spec.kind == "camera" else None,
@@ -680,6 +704,8 @@ def parameters(spec: SyntheticSpec) -> dict:
            "scenario_objects": {"containers": [1, 4], "anomalies": [0, 2], "distractors": [1, 6]},
            "pose_attempts_per_image": ATTEMPTS, "png_compression": PNG_COMPRESSION,
            "container_kinds": list(TRAINING_CONTAINER_KINDS)}
+    if spec.focus:
+        out.update(focus=spec.focus, niche_area_draw="kind of area first, then one area of that kind")
     if spec.heldout:
         out.update(heldout=True, seed_domain=_domain(spec), container_kinds=list(HELDOUT_CONTAINER_KINDS),
                    training_container_kinds=list(TRAINING_CONTAINER_KINDS),
