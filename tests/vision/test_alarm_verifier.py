@@ -153,7 +153,7 @@ def test_without_a_verifier_or_for_an_unjudged_class_the_evidence_alone_decides(
     assert raised[0].second_look is None and plain[0][1].second_look is None  # nothing judged them
 
 
-def test_training_mines_the_detectors_boxes_and_writes_a_verifier_the_station_loads(tmp_path):
+def test_training_mines_the_detectors_boxes_and_writes_a_verifier_the_station_loads(tmp_path, capsys):
     """A small rendered data set, the shipped detector and two epochs: the point is the
     chain (mining, labels, look-alikes, export, card), not the verifier's skill."""
     pytest.importorskip("torch")
@@ -181,8 +181,19 @@ def test_training_mines_the_detectors_boxes_and_writes_a_verifier_the_station_lo
     assert ((mined["labels"] == 0) & ~mined["mined"]).sum() >= 1  # and look-alikes as background
 
     out = tmp_path / "models" / "v.onnx"
-    assert av.main([str(data), "--detector", str(detector_path), "--out", str(out), "--epochs", "2"]) == 0
+    cache = tmp_path / "cache"
+    run = [str(data), "--detector", str(detector_path), "--out", str(out), "--epochs", "2", "--cache", str(cache)]
+    assert av.main(run) == 0
+    assert sorted(p.name.split("-")[1] for p in cache.glob("*.npz")) == ["test", "train+val"]
+    assert "crops from" not in capsys.readouterr().err
+    first = json.loads(out.with_name("v.card.json").read_text())["training"]
+    assert av.main(run) == 0  # the second run reads the crops back instead of mining again
+    assert capsys.readouterr().err.count("crops from") == 2
     card = json.loads(out.with_name("v.card.json").read_text())
+    assert (card["training"]["crops"], card["training"]["test_crops"]) == (first["crops"], first["test_crops"])
+    (data / "card.json").write_text((data / "card.json").read_text() + " ")  # another data set: mined afresh
+    assert av.main(run) == 0
+    assert "crops from" not in capsys.readouterr().err and len(list(cache.glob("*.npz"))) == 4
     assert card["sha256"] == sha256_of(out) and card["classes"] == list(av.CLASSES)
     assert card["detector"]["sha256"] == detector.card.sha256 and card["training"]["epochs"] == 2
     loaded = AlarmVerifier(out)

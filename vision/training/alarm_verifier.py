@@ -2,7 +2,7 @@
 track gets before it alarms.
 
     python -m vision.training.alarm_verifier DATASET [DATASET ...] --detector M.onnx
-        --out resources/models/camera_verifier.onnx [--epochs 30] [--seed 0]
+        --out resources/models/camera_verifier.onnx [--epochs 30] [--seed 0] [--cache DIR]
 
 Its examples are the detector's own boxes on rendered data sets (`hullwatch dataset`),
 mined at a low confidence so that what fools the detector is in them:
@@ -229,6 +229,27 @@ def choose_levels(probs: np.ndarray, test: dict, thresholds: dict) -> tuple[dict
     return levels, figures
 
 
+def mine_cached(data_dir: Path, detector, splits, seed: int, cache_dir: Path | None, say) -> dict:
+    """`mine`, kept in cache_dir under a name that changes with anything that changes the
+    crops: the data set's card, the detector file, the splits, the seed and the mining rules."""
+    if cache_dir is None:
+        return mine(data_dir, detector, splits, seed=seed, progress=say)
+    rules = json.dumps([MINE_CONF, POSITIVE_IOU, NEGATIVE_IOU, FITTING_IOU, BLOCK_FITTINGS, INPUT_PX])
+    key = hashlib.sha256("|".join([str(_card_sha(data_dir)), detector.card.sha256, "+".join(splits), str(seed),
+                                   rules]).encode()).hexdigest()[:16]
+    path = Path(cache_dir) / f"{Path(data_dir).name}-{'+'.join(splits)}-{key}.npz"
+    if path.is_file():
+        with np.load(path) as z:
+            say(f"verifier: {data_dir} {'+'.join(splits)}: crops from {path}")
+            return {k: z[k] for k in z.files}
+    crops = mine(data_dir, detector, splits, seed=seed, progress=say)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".part.npz")
+    np.savez(tmp, **crops)
+    tmp.replace(path)  # a run stopped half-way leaves no half-written cache behind
+    return crops
+
+
 def _card_sha(data_dir: Path) -> str | None:
     p = Path(data_dir) / "card.json"
     return hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else None
@@ -241,7 +262,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--cache", type=Path, help="keep the mined crops here (npz) and reuse them")
+    ap.add_argument("--cache", type=Path, metavar="DIR",
+                    help="keep each data set's mined crops in DIR and reuse them while the data set, the detector "
+                         "and the seed are the same")
     args = ap.parse_args(argv)
     from vision.classes import CLASSES as DET_CLASSES
     from vision.detect import OnnxDetector
@@ -252,15 +275,8 @@ def main(argv=None) -> int:
 
     t0 = time.monotonic()
     detector = OnnxDetector(args.detector, expected_classes=DET_CLASSES)
-    if args.cache and args.cache.is_file():
-        z = np.load(args.cache)
-        tr = {k[3:]: z[k] for k in z.files if k.startswith("tr_")}
-        te = {k[3:]: z[k] for k in z.files if k.startswith("te_")}
-    else:
-        tr = _concat([mine(d, detector, ("train", "val"), seed=args.seed, progress=say) for d in args.datasets])
-        te = _concat([mine(d, detector, ("test",), seed=args.seed + 1, progress=say) for d in args.datasets])
-        if args.cache:
-            np.savez(args.cache, **{f"tr_{k}": v for k, v in tr.items()}, **{f"te_{k}": v for k, v in te.items()})
+    tr = _concat([mine_cached(d, detector, ("train", "val"), args.seed, args.cache, say) for d in args.datasets])
+    te = _concat([mine_cached(d, detector, ("test",), args.seed + 1, args.cache, say) for d in args.datasets])
     say(f"verifier: {len(tr['labels'])} training crops {np.bincount(tr['labels'], minlength=3).tolist()}, "
         f"{len(te['labels'])} test crops {np.bincount(te['labels'], minlength=3).tolist()} ({CLASSES})")
     net = train(tr, args.epochs, args.seed, progress=say)
