@@ -203,6 +203,9 @@ def main() -> int:
     ap.add_argument("--container-kinds", choices=("world", "heldout"), default="world",
                     help="the worlds' containers: the embedded world's kinds (default) or the held-out shapes "
                          "that no training set draws (sim.scenario.HELDOUT_CONTAINER_KINDS)")
+    ap.add_argument("--json", metavar="FILE", type=Path, default=RESULTS,
+                    help="where to write the results (default bench/results/bench_alarm_thresholds.json; give "
+                         "each of several runs at once its own)")
     args = ap.parse_args()
     try:
         pairs = parse_rows(args.pairs)
@@ -273,9 +276,9 @@ def main() -> int:
               f"{r['bare_alarms']:>5} {r['clutter_alarms']:>8} {r['containers_found']:>5} / {r['containers_in_view']:<3} "
               f"{lat:>12} {'PASS' if r['goal_met'] else 'FAIL':>5}  "
               + " ".join(f"{k} {v}" for k, v in (r.get("found_by_kind") or {}).items()))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=1))
-    print(f"wrote {RESULTS}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(out, indent=1))
+    print(f"wrote {args.json}")
     return 0
 
 
