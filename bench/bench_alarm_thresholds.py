@@ -203,6 +203,12 @@ def main() -> int:
     ap.add_argument("--container-kinds", choices=("world", "heldout"), default="world",
                     help="the worlds' containers: the embedded world's kinds (default) or the held-out shapes "
                          "that no training set draws (sim.scenario.HELDOUT_CONTAINER_KINDS)")
+    ap.add_argument("--hull", metavar="FILE", help="build the worlds on this hull mesh instead of the embedded "
+                    "world's parametric vessel (a hull no training set renders)")
+    ap.add_argument("--hull-scale", type=float, default=1.0, metavar="K",
+                    help="model-to-full-scale factor of --hull (DTC-scaled.stl.gz: 59.407)")
+    ap.add_argument("--draft", type=float, metavar="D", help="draft of --hull in metres at full scale "
+                                                             "(default 40%% of its depth)")
     ap.add_argument("--json", metavar="FILE", type=Path, default=RESULTS,
                     help="where to write the results (default bench/results/bench_alarm_thresholds.json; give "
                          "each of several runs at once its own)")
@@ -228,7 +234,8 @@ def main() -> int:
         tape.frames = _load_tape(Path(args.tape), detector.card.sha256, args, floor)
     from sim.scenario import HELDOUT_CONTAINER_KINDS
 
-    worlds = ba._worlds(args.seed, HELDOUT_CONTAINER_KINDS if args.container_kinds == "heldout" else None)
+    worlds = ba._worlds(args.seed, HELDOUT_CONTAINER_KINDS if args.container_kinds == "heldout" else None,
+                        None if args.hull is None else (args.hull, args.hull_scale, args.draft))
     rows = []
     verifier = None
     if any(p[4] for p in pairs):
@@ -260,6 +267,8 @@ def main() -> int:
         print(f"{cth:.2f}/{ath:.2f}@{ev[0]:g}/{ev[1]:g}~{fit:g}{vtxt}: {row['alarms_per_min']:.2f} alarms/min, {row['containers_found']}/"
               f"{row['containers_in_view']} containers", file=sys.stderr, flush=True)
     out = {"model": Path(args.model).name, "model_sha256": detector.card.sha256, "seed": args.seed, "container_kinds": args.container_kinds,
+           "hull": None if args.hull is None else {"file": Path(args.hull).name, "scale": args.hull_scale,
+                                                   "draft_m": args.draft},
            "verifier": None if verifier is None else {"file": verifier.path.name, "sha256": verifier.sha256},
            "minutes_bare": args.minutes, "frames": len(tape.frames), "detector_floor": floor, "rows": rows,
            "wall_s": round(time.monotonic() - t0, 1)}
@@ -290,7 +299,8 @@ def _tape_key(sha256: str, args, floor: float) -> dict:
 
     return {"verifier_crops": f"{INPUT_PX}px, context {CONTEXT}", "model_sha256": sha256, "seed": args.seed, "minutes": args.minutes, "containers": args.containers,
             "clutter_worlds": args.clutter_worlds, "floor": round(floor, 6), "world_look": WORLD_LOOK_VERSION,
-            **({"container_kinds": args.container_kinds} if args.container_kinds != "world" else {})}
+            **({"container_kinds": args.container_kinds} if args.container_kinds != "world" else {}),
+            **({"hull": [Path(args.hull).name, args.hull_scale, args.draft]} if args.hull else {})}
 
 
 def _save_tape(path: Path, tape: Tape, sha256: str, args, floor: float) -> None:

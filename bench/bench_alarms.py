@@ -109,14 +109,16 @@ class Runner:
         return True
 
 
-def _worlds(seed: int, container_kinds=None):
+def _worlds(seed: int, container_kinds=None, hull=None):
+    """hull: None (the embedded world's parametric vessel) or (mesh file, scale, draft m or None)."""
     from sim.embedded_world import build_world
 
     cache = {}
+    on_mesh = {} if hull is None else {"hull_path": hull[0], "hull_scale": hull[1], "draft_m": hull[2]}
 
     def get(i: int):
         if i not in cache:
-            cache[i] = build_world(seed=seed + i, container_kinds=container_kinds)
+            cache[i] = build_world(seed=seed + i, container_kinds=container_kinds, **on_mesh)
         return cache[i]
 
     return get

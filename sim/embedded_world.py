@@ -65,9 +65,10 @@ def _parametric(dims: dict):
 
 
 def build_world(hull_path=None, scenario_path=None, draft_m: float | None = None,
-                seed: int = DEFAULT_SEED, container_kinds=None) -> EmbeddedWorld:
+                seed: int = DEFAULT_SEED, container_kinds=None, hull_scale: float = 1.0) -> EmbeddedWorld:
     """container_kinds: what a generated scenario's containers are drawn from (default
-    sim.scenario.CONTAINER_KINDS; benches pass HELDOUT_CONTAINER_KINDS for unseen shapes)."""
+    sim.scenario.CONTAINER_KINDS; benches pass HELDOUT_CONTAINER_KINDS for unseen shapes).
+    hull_scale: model-to-full-scale factor of hull_path (DTC-scaled.stl.gz: 59.407)."""
     from sim.scenario import ScenarioError, generate_scenario, load_scenario
     from sim.world import World
 
@@ -89,9 +90,9 @@ def build_world(hull_path=None, scenario_path=None, draft_m: float | None = None
         where = f"scenario {Path(scenario_path).name} (seed {scenario.seed}, {len(scenario.objects)} objects)"
     else:
         if hull_path is not None:
-            model = load_hull(hull_path)
+            model = load_hull(hull_path, scale=hull_scale)
             draft = draft_m if draft_m is not None else 0.4 * model.depth_m
-            ref = {"path": str(Path(hull_path).resolve()), "scale": 1.0}
+            ref = {"path": str(Path(hull_path).resolve()), "scale": float(hull_scale)}
         else:
             model = _parametric(DEFAULT_DIMENSIONS)
             draft = draft_m if draft_m is not None else DEFAULT_DIMENSIONS["draft_m"]

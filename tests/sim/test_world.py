@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -195,3 +196,19 @@ def test_same_seed_same_pixels_in_the_world(ship):
     assert np.array_equal(a, b) and not np.array_equal(a, c)
     s1, s2 = (world.sonar_scene.render(*pose, SONAR, np.random.default_rng(3)).intensities for _ in range(2))
     assert np.array_equal(s1, s2)
+
+
+DTC = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "hulls" / "DTC-scaled.stl.gz"
+
+
+@pytest.mark.skipif(not DTC.is_file(), reason="needs ../shared/data/hulls/DTC-scaled.stl.gz")
+def test_the_embedded_world_builds_on_a_model_scale_mesh_at_full_scale():
+    """Benches build worlds on a hull no training set renders: the 1:59.407 DTC model."""
+    from sim.embedded_world import WorldSetupError, build_world
+
+    ew = build_world(hull_path=DTC, hull_scale=59.407, draft_m=12.0, seed=3)
+    assert 360 < ew.model.length_m < 380  # 6.3 m model: 372.8 m overall, 355 m between perpendiculars
+    assert ew.scenario.placement.draft_m == 12.0 and ew.scenario.hull["scale"] == 59.407
+    assert any(o.class_name == "parasitic_container" for o in ew.scenario.objects)
+    with pytest.raises(WorldSetupError, match="draft 12 m"):
+        build_world(hull_path=DTC, draft_m=12.0, seed=3)  # unscaled, the model is 0.8 m deep
