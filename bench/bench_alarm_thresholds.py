@@ -2,6 +2,8 @@
 
     python bench/bench_alarm_thresholds.py [--model M.onnx] [--minutes M] [--seed S]
         [--containers N] [--clutter-worlds W] [--pairs 0.35/0.30,0.45/0.35,...]
+        [--container-kinds heldout] [--hull FILE --hull-scale K --draft D]
+        [--save-tape FILE | --tape FILE] [--verifier V.onnx] [--json FILE]
 
 The same passes as bench/bench_alarms.py (bare plating, clutter past every distractor
 and niche area, container passes; same seeds, so the same frames), rendered and run
