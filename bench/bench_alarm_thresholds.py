@@ -237,7 +237,8 @@ def main() -> int:
     from sim.scenario import HELDOUT_CONTAINER_KINDS
 
     worlds = ba._worlds(args.seed, HELDOUT_CONTAINER_KINDS if args.container_kinds == "heldout" else None,
-                        None if args.hull is None else (args.hull, args.hull_scale, args.draft))
+                        **({} if args.hull is None else {"hull_path": args.hull, "hull_scale": args.hull_scale,
+                                                         "draft_m": args.draft}))
     rows = []
     verifier = None
     if any(p[4] for p in pairs):

@@ -109,16 +109,15 @@ class Runner:
         return True
 
 
-def _worlds(seed: int, container_kinds=None, hull=None):
-    """hull: None (the embedded world's parametric vessel) or (mesh file, scale, draft m or None)."""
+def _worlds(seed: int, container_kinds=None, **hull):
+    """hull: build_world's hull_path, hull_scale and draft_m (default: the embedded world's vessel)."""
     from sim.embedded_world import build_world
 
     cache = {}
-    on_mesh = {} if hull is None else {"hull_path": hull[0], "hull_scale": hull[1], "draft_m": hull[2]}
 
     def get(i: int):
         if i not in cache:
-            cache[i] = build_world(seed=seed + i, container_kinds=container_kinds, **on_mesh)
+            cache[i] = build_world(seed=seed + i, container_kinds=container_kinds, **hull)
         return cache[i]
 
     return get

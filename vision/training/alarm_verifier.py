@@ -231,11 +231,13 @@ def choose_levels(probs: np.ndarray, test: dict, thresholds: dict) -> tuple[dict
 
 def mine_cached(data_dir: Path, detector, splits, seed: int, cache_dir: Path | None, say) -> dict:
     """`mine`, kept in cache_dir under a name that changes with anything that changes the
-    crops: the data set's card, the detector file, the splits, the seed and the mining rules."""
-    if cache_dir is None:
+    crops: the data set's card, the detector file, the splits, the seed and the mining rules.
+    A folder without a card has nothing that tells its versions apart: it is mined every time."""
+    card_sha = _card_sha(data_dir)
+    if cache_dir is None or card_sha is None:
         return mine(data_dir, detector, splits, seed=seed, progress=say)
     rules = json.dumps([MINE_CONF, POSITIVE_IOU, NEGATIVE_IOU, FITTING_IOU, BLOCK_FITTINGS, INPUT_PX])
-    key = hashlib.sha256("|".join([str(_card_sha(data_dir)), detector.card.sha256, "+".join(splits), str(seed),
+    key = hashlib.sha256("|".join([card_sha, detector.card.sha256, "+".join(splits), str(seed),
                                    rules]).encode()).hexdigest()[:16]
     path = Path(cache_dir) / f"{Path(data_dir).name}-{'+'.join(splits)}-{key}.npz"
     if path.is_file():
