@@ -44,6 +44,11 @@ HULL_REFLECTIVITY = 0.35
 SEABED_REFLECTIVITY = 0.25
 QUAY_REFLECTIVITY = 0.45
 REFERENCE_RANGE_M = 1.0  # received levels are relative to an echo from 1 m
+# a bin shows an object (`SonarFrame.object_ids`) only where the object's speckle-free echo is
+# at least this many times the bin's noise floor (receiver noise plus the display floor, both
+# Rayleigh): fainter echo is there in the physics but no one could point at it in the image,
+# so a label drawn around it would teach a detector to see speckle
+ECHO_SNR_MIN = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,7 +106,8 @@ class SonarFrame:
     boxes_polar: tuple  # (name, class, (beam0, range0, beam1, range1)) per visible object/landmark
     # (range_bins, beams) int16 like `intensities`: k > 0 where boxes_polar[k - 1]'s own rays
     # bring more than half of the bin's expected (speckle- and noise-free) echo, before the
-    # beam pattern leaks it sideways; 0 elsewhere (water, hull, seabed, echoes of a single ray)
+    # beam pattern leaks it sideways, and that echo is at least ECHO_SNR_MIN times the bin's
+    # noise floor; 0 elsewhere (water, hull, seabed, echoes of a single ray, echoes sunk in noise)
     object_ids: np.ndarray | None = None
 
 
@@ -192,7 +198,9 @@ class SonarScene:
         np.add.at(img, (bins[in_range], beam_of[in_range]), received[in_range])
         img /= config.rays_per_beam
         boxes, box_labels = self._boxes(label, in_range, bins, beam_of)
-        object_ids = self._owners(img, box_labels, label, in_range, bins, beam_of, received / config.rays_per_beam)
+        floor = ECHO_SNR_MIN * (config.noise_level / config.tvg_gain() + config.receiver_noise)  # before the TVG
+        object_ids = self._owners(img, box_labels, label, in_range, bins, beam_of, received / config.rays_per_beam,
+                                  floor[:, None])
         img = _beam_pattern(img)
         img *= rng.rayleigh(1.0, img.shape)  # speckle
         img += config.receiver_noise * rng.rayleigh(1.0, img.shape)
@@ -217,15 +225,15 @@ class SonarScene:
         return tuple(out), ks
 
     @staticmethod
-    def _owners(expected, box_labels, label, in_range, bins, beam_of, share):
+    def _owners(expected, box_labels, label, in_range, bins, beam_of, share, floor):
         """SonarFrame.object_ids: `expected` is the echo image before the beam pattern, `share`
-        each ray's part of it."""
+        each ray's part of it, `floor` the least echo a bin needs to show its object."""
         ids = np.zeros(expected.shape, np.int16)
         for i, k in enumerate(box_labels):
             sel = in_range & (label == k)
             own = np.zeros(expected.shape)
             np.add.at(own, (bins[sel], beam_of[sel]), share[sel])
-            ids[(own > 0) & (own > 0.5 * expected)] = i + 1  # a majority: one box at most per bin
+            ids[(own >= floor) & (own > 0) & (own > 0.5 * expected)] = i + 1  # a majority: one box at most per bin
         ids.setflags(write=False)
         return ids
 

@@ -207,7 +207,7 @@ def test_heldout_arguments_are_checked(tmp_path):
 @pytest.mark.skipif(not DTC.is_file(), reason="needs ../shared/data/hulls/DTC-scaled.stl.gz (real hull mesh, in CI)")
 def test_heldout_sonar_set_on_a_real_hull_mesh(tmp_path):
     out = tmp_path / "dtc"
-    spec = SyntheticSpec("sonar", 4, seed=1, image_size=(96, 54), heldout=True, hull_path=str(DTC),
+    spec = SyntheticSpec("sonar", 4, seed=1, image_size=(320, 180), heldout=True, hull_path=str(DTC),
                          hull_scale=59.407, hull_draft_m=14.5)
     card = build_synthetic_dataset(spec, out)
     assert card["frames"] == {"train": 0, "val": 0, "test": 4}

@@ -89,6 +89,16 @@ def test_an_echo_sunk_in_the_noise_floor_is_not_labelled(distance_m, settings, s
     assert _contrasts(frame)["bag"] < SONAR_MIN_CONTRAST
 
 
+def test_an_echo_under_the_noise_floor_owns_no_bins_though_rays_reach_it():
+    """The renderer's ground truth (`object_ids`) marks only bins where the object's own echo
+    clears the noise floor; the same bag in a quieter fan owns bins again."""
+    loud = _look([_bag()], 4.0, 0, gain=5.0, noise_level=0.05)
+    quiet = _look([_bag()], 4.0, 0, gain=5.0, noise_level=0.005)
+    assert [b[0] for b in loud.boxes_polar] == [b[0] for b in quiet.boxes_polar] == ["bag"]
+    assert not (loud.object_ids == 1).any()
+    assert (quiet.object_ids == 1).sum() >= 20
+
+
 def _speckle_patches(frame, size=(4, 5), step=(16, 24)):
     """The frame with a grid of made-up objects (beams x range bins each) where there is only
     speckle: the measure must not find an echo in any of them."""
@@ -137,3 +147,24 @@ def test_a_rendered_set_labels_exactly_the_echoes_that_stand_out(rendered):
         kept += len(labelled)
         faint += len(too_faint)
     assert kept > 0 and faint > 0
+
+
+def test_a_label_boxes_the_pixels_that_show_the_echo_not_every_first_hit(rendered):
+    """An object's first hits can reach far past what the fan shows of it (a bag's far end at
+    grazing incidence, a blade edge-on): the label is the box of the pixels whose echo clears
+    the noise floor, inside the box of all its first hits."""
+    shrunk = 0
+    for sample in rendered:
+        fan, _, _ = sonar_fan_boxes(sample.frame, SIZE)
+        pad = int(round(sample.frame.min_range_m / sample.frame.range_resolution_m))
+        ids, _ = fan_object_ids(fan, sample.frame.object_ids, pad)
+        names = [b[0] for b in sample.frame.boxes_polar]
+        for _, box, name in sample.labels:
+            k = names.index(name) + 1
+            ys, xs = np.nonzero(ids == k)
+            assert box == (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+            b0, r0, b1, r1 = sample.frame.boxes_polar[k - 1][2]
+            hx0, hy0, hx1, hy1 = fan.polar_box_to_fan((b0 - 0.5, r0 + pad - 0.5, b1 - 0.5, r1 + pad - 0.5))
+            assert hx0 - 1 <= box[0] and hy0 - 1 <= box[1] and box[2] <= hx1 + 1 and box[3] <= hy1 + 1
+            shrunk += (box[2] - box[0]) * (box[3] - box[1]) < 0.8 * (hx1 - hx0) * (hy1 - hy0)
+    assert shrunk > 0

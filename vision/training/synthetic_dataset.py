@@ -57,13 +57,15 @@ from .yolo_layout import (SPLITS, count_labels, data_yaml_text, label_line, make
                           staged_dataset_dir)
 
 KINDS = ("camera", "sonar")
-GENERATOR_VERSION = 6  # 2: more niche, hull and distractor views (v1 models called landmarks containers);
+GENERATOR_VERSION = 7  # 2: more niche, hull and distractor views (v1 models called landmarks containers);
 # 3: a sonar label needs an echo that stands out of the speckle (SONAR_MIN_CONTRAST);
 # 4: fouling clumps, fenders and debris have their own shapes and colours (sim.object_meshes)
 # 5: training containers also come from shape families that vary per object
 #    (sim.scenario.VARIED_CONTAINER_KINDS): v4 models found 8 of 16 held-out shapes
 # 6: a niche view of a propeller, rudder or thruster aims at its face, not its middle (no
 #    pose saw the middle, so v5 sets fell back to other areas: 32 propeller labels in 1500)
+# 7: a sonar label boxes only the bins whose echo clears the noise floor (sim ECHO_SNR_MIN):
+#    v6 boxes spanned every first hit, and half the labelled bags were speckle to the eye
 WORLD_LOOK_VERSION = 4  # the last generator version that changed what the world renders (v5: training draws only)
 MIN_DISTRACTOR_PX = 400  # boxes of unlabelled look-alikes kept in index.jsonl (area in pixels)
 MIN_IMAGES = 3  # one hull for each of train, val and test
@@ -129,12 +131,14 @@ MIN_CONTRAST = 6.0  # grey levels (of 255): a few times the sensor noise average
 # (`sonar_echo_contrast`): the mean of the object's own pixels above the median of a ring of
 # background around its box, in units of that ring's interquartile range. Rayleigh speckle
 # alone scores ~0.09 (its mean sits just above its median); an echo 1.8 times as bright as
-# its surroundings on average scores 1.2, about where echoes became visible when rendered
-# fans were looked at (fainter ones were lost in the speckle or the TVG-lifted noise floor).
-SONAR_MIN_CONTRAST = 1.2
+# its surroundings on average scores 1.2. Generator 7 asks for 2.0: looking at 36 labels
+# spread over the range of scores, most echoes between 1.2 and 2 were speckle to the eye, and a
+# model fine-tuned on such labels learnt nothing (test mAP50 0.02).
+SONAR_MIN_CONTRAST = 2.0
 # the ring's spread is taken as at least this (grey levels), so on a near-black fan an echo
-# still has to stand MIN_CONTRAST grey levels above its surroundings, as a camera label does
-SONAR_MIN_SPREAD = MIN_CONTRAST / SONAR_MIN_CONTRAST
+# still has to stand 16 grey levels above its surroundings (dark echoes scored high on a
+# spread of a few levels yet could not be seen)
+SONAR_MIN_SPREAD = 8.0
 # an echo shown by fewer range x beam bins is a speckle grain or two, not a shape: it scores
 # 0 (a patch of 8 bins of pure speckle reaches SONAR_MIN_CONTRAST about once in 20 000)
 SONAR_MIN_ECHO_BINS = 8
@@ -508,14 +512,31 @@ def box_contrast(image: np.ndarray, class_ids: np.ndarray, cid: int, box) -> flo
 
 def sonar_fan_boxes(frame, size) -> tuple[object, list, list[float]]:
     """(fan, boxes, contrasts): a sonar frame as a data set saves it, the Cartesian fan of
-    `size` (width, height); each of `frame.boxes_polar` as (name, class, fan-pixel box); and
+    `size` (width, height); each of `frame.boxes_polar` as (name, class, fan-pixel box around
+    the pixels that show it, or around all its first hits when none do); and
     how far each one's echo stands out of the speckle in that fan (`sonar_echo_contrast`)."""
     fan, pad = _fan_of(frame, size)
-    # a bin's echo is drawn centred on its row: bins r0..r1-1 cover rows r0-0.5..r1-0.5
-    boxes = [(name, cls, fan.polar_box_to_fan((b0 - 0.5, r0 + pad - 0.5, b1 - 0.5, r1 + pad - 0.5)))
-             for name, cls, (b0, r0, b1, r1) in frame.boxes_polar]
     ids, bins = fan_object_ids(fan, frame.object_ids, pad)
+    boxes = [(name, cls, _shown_box(ids, k + 1) or _fan_box(fan, polar, pad))
+             for k, (name, cls, polar) in enumerate(frame.boxes_polar)]
     return fan, boxes, [sonar_echo_contrast(fan.image, ids, bins, k + 1, box) for k, (_, _, box) in enumerate(boxes)]
+
+
+def _shown_box(fan_ids: np.ndarray, oid: int):
+    """The fan-pixel box of the pixels that show object `oid` (its echo above the noise floor,
+    `SonarFrame.object_ids`), or None. An object's first hits can spread far wider than its
+    echo (a grazing bag's far end, a propeller blade edge-on): a box around all of them would
+    ask the detector for speckle."""
+    ys, xs = np.nonzero(fan_ids == oid)
+    if not len(xs):
+        return None
+    return float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)
+
+
+def _fan_box(fan, polar, pad):
+    # a bin's echo is drawn centred on its row: bins r0..r1-1 cover rows r0-0.5..r1-0.5
+    b0, r0, b1, r1 = polar
+    return fan.polar_box_to_fan((b0 - 0.5, r0 + pad - 0.5, b1 - 0.5, r1 + pad - 0.5))
 
 
 def fan_object_ids(fan, object_ids: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray]:
