@@ -252,10 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="image size in pixels (default 640x480 camera, 640x360 sonar fan)")
     p.add_argument("--negatives", type=_fraction, default=0.1, metavar="F",
                    help="share of images chosen to hold no labelled object (default 0.1)")
-    p.add_argument("--focus", choices=["niche"],
+    p.add_argument("--focus", choices=["niche", "distractor"],
                    help="niche: every view that is not a --negatives view looks at a niche area (propeller, rudder, "
                         "thruster, sea chest...), each kind equally often; for teaching what bare niche fittings "
-                        "look like")
+                        "look like. distractor: every view looks at a fender, rope, debris, fish or fouling clump; "
+                        "for teaching the alarm verifier what is not a container")
     p.add_argument("--force", action="store_true",
                    help="replace a previous data set in DIR (a folder without data.yaml/card.json is never deleted)")
     p.add_argument("--heldout", action="store_true",

@@ -43,7 +43,7 @@ def run_dataset_command(args) -> int:
     progress = _Progress(args.kind)
     what = "held-out " if heldout else ""
     on = f" on {hull}" if hull else (" on held-out parametric hulls" if heldout else "")
-    on += " looking at niche areas" if spec.focus == "niche" else ""
+    on += {"niche": " looking at niche areas", "distractor": " looking at distractors"}.get(spec.focus, "")
     print(f"dataset: rendering {args.n} {what}{args.kind} images{on} (seed {args.seed}) into {args.output}",
           file=sys.stderr, flush=True)
     card = build_synthetic_dataset(spec, args.output, force=args.force, progress=progress)

@@ -174,6 +174,22 @@ def test_a_niche_focused_set_looks_at_every_kind_of_niche_area():
     assert parameters(spec)["view_roles"] == {"niche": 1.0} and parameters(spec)["focus"] == "niche"
 
 
+def test_a_distractor_focused_set_looks_at_distractors():
+    """What the alarm verifier mines its look-alikes from: every view aims at a fender, rope,
+    debris, fish or fouling clump, and the camera does see it (its box is in the record)."""
+    spec = SyntheticSpec("camera", 24, seed=4, image_size=(320, 240), negative_fraction=0.1, focus="distractor",
+                         images_per_hull=12)
+    records = [s.record for s in SyntheticRenderer(spec).samples()]
+    roles = Counter(r["role"] for r in records)
+    assert roles["negative"] == 2 and roles["distractor"] == 22
+    aimed = [r for r in records if r["role"] == "distractor"]
+    assert all(r["target_kind"] == "distractor" for r in aimed)
+    assert sum(r["target"] in {d["name"] for d in r["distractors"]} for r in aimed) >= 0.75 * len(aimed)
+    default = [s.record for s in SyntheticRenderer(dataclasses.replace(spec, focus=None)).samples()]
+    assert sum(r["target_kind"] == "distractor" for r in default) <= 3
+    assert parameters(spec)["view_roles"] == {"distractor": 1.0} and "niche_area_draw" not in parameters(spec)
+
+
 @pytest.mark.parametrize("kwargs, field", [({"n": 2}, "n"), ({"focus": "propeller"}, "focus"), ({"n": 0}, "n"), ({"n": 5.5}, "n"),
                                            ({"kind": "lidar"}, "kind"), ({"seed": -1}, "seed"),
                                            ({"negative_fraction": 0.95}, "negative_fraction"),

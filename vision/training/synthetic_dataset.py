@@ -85,7 +85,11 @@ ROLE_WEIGHTS = {"object": 0.5, "niche": 0.25, "hull": 0.25}
 # where the default draws areas one by one (a hull has one propeller and four anodes). The
 # default sets hold ~2 propeller views per 100 images, too few to teach what a bare
 # propeller or rudder looks like from every side; a niche-focused set holds ~14.
-FOCUS_ROLE_WEIGHTS = {None: ROLE_WEIGHTS, "niche": {"niche": 1.0}}
+# focus="distractor": every view looks at a distractor (fender, rope, debris, fish, fouling
+# clump) from the poses a pass takes, where the default sets aim ~6 % of their views at one;
+# the alarm verifier mines its look-alike crops from such views (the false alarms left on a
+# hull no set renders were all on distractor passes)
+FOCUS_ROLE_WEIGHTS = {None: ROLE_WEIGHTS, "niche": {"niche": 1.0}, "distractor": {"distractor": 1.0}}
 # share of the empty images aimed at a distractor (rope, fender, debris, fish, fouling):
 # the things an empty-hull detector must learn to leave alone (v1: 0.4)
 NEGATIVE_DISTRACTOR_SHARE = 0.6
@@ -171,7 +175,7 @@ class SyntheticSpec:
     hull_path: str | None = None  # held out only: a hull mesh file instead of held-out parametric hulls
     hull_scale: float = 1.0  # of hull_path: model-to-full-scale factor
     hull_draft_m: float | None = None  # of hull_path: draft at the berth; default 40% of its depth
-    focus: str | None = None  # "niche": views at niche areas, each kind equally likely (FOCUS_ROLE_WEIGHTS)
+    focus: str | None = None  # "niche" or "distractor": where every view looks (FOCUS_ROLE_WEIGHTS)
 
     @property
     def min_images(self) -> int:
@@ -396,6 +400,9 @@ def _choose_target(ctx: _ScenarioContext, role: str, rng: np.random.Generator, *
         if a.centred:  # its centre is inside it (hub, rudder, mid-tunnel): no camera sees that point
             p = p + n * (a.depth_m / 2)
         return "niche", a.name, p, n
+    if role == "distractor" and ctx.distractors:
+        o = ctx.distractors[int(rng.integers(len(ctx.distractors)))]
+        return "distractor", o.name, np.asarray(o.center_h), np.asarray(o.normal_h)
     if role == "negative" and ctx.distractors and rng.random() < NEGATIVE_DISTRACTOR_SHARE:
         o = ctx.distractors[int(rng.integers(len(ctx.distractors)))]
         return "distractor", o.name, np.asarray(o.center_h), np.asarray(o.normal_h)
@@ -726,7 +733,9 @@ def parameters(spec: SyntheticSpec) -> dict:
            "pose_attempts_per_image": ATTEMPTS, "png_compression": PNG_COMPRESSION,
            "container_kinds": list(TRAINING_CONTAINER_KINDS)}
     if spec.focus:
-        out.update(focus=spec.focus, niche_area_draw="kind of area first, then one area of that kind")
+        out.update(focus=spec.focus)
+    if spec.focus == "niche":
+        out.update(niche_area_draw="kind of area first, then one area of that kind")
     if spec.heldout:
         out.update(heldout=True, seed_domain=_domain(spec), container_kinds=list(HELDOUT_CONTAINER_KINDS),
                    training_container_kinds=list(TRAINING_CONTAINER_KINDS),
