@@ -15,7 +15,7 @@ from sim.sonar_render import MultibeamConfig, SonarScene
 from tests.hull.shapes import box_mesh
 from vision.classes import CLASS_ID
 from vision.training.synthetic_dataset import (DEFAULT_SIZE, SONAR_MIN_CONTRAST, SyntheticRenderer, SyntheticSpec,
-                                               fan_object_ids, sonar_fan_boxes)
+                                               _fan_box, fan_object_ids, sonar_fan_boxes)
 from vision.training.yolo_layout import label_line
 
 BOX = box_mesh(40.0, 10.0, 8.0, n=8)  # port side at y = +5
@@ -163,8 +163,7 @@ def test_a_label_boxes_the_pixels_that_show_the_echo_not_every_first_hit(rendere
             k = names.index(name) + 1
             ys, xs = np.nonzero(ids == k)
             assert box == (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
-            b0, r0, b1, r1 = sample.frame.boxes_polar[k - 1][2]
-            hx0, hy0, hx1, hy1 = fan.polar_box_to_fan((b0 - 0.5, r0 + pad - 0.5, b1 - 0.5, r1 + pad - 0.5))
+            hx0, hy0, hx1, hy1 = _fan_box(fan, sample.frame.boxes_polar[k - 1][2], pad)  # all first hits
             assert hx0 - 1 <= box[0] and hy0 - 1 <= box[1] and box[2] <= hx1 + 1 and box[3] <= hy1 + 1
             shrunk += (box[2] - box[0]) * (box[3] - box[1]) < 0.8 * (hx1 - hx0) * (hy1 - hy0)
     assert shrunk > 0

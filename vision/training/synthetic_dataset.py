@@ -400,10 +400,7 @@ def _choose_target(ctx: _ScenarioContext, role: str, rng: np.random.Generator, *
         if a.centred:  # its centre is inside it (hub, rudder, mid-tunnel): no camera sees that point
             p = p + n * (a.depth_m / 2)
         return "niche", a.name, p, n
-    if role == "distractor" and ctx.distractors:
-        o = ctx.distractors[int(rng.integers(len(ctx.distractors)))]
-        return "distractor", o.name, np.asarray(o.center_h), np.asarray(o.normal_h)
-    if role == "negative" and ctx.distractors and rng.random() < NEGATIVE_DISTRACTOR_SHARE:
+    if ctx.distractors and (role == "distractor" or (role == "negative" and rng.random() < NEGATIVE_DISTRACTOR_SHARE)):
         o = ctx.distractors[int(rng.integers(len(ctx.distractors)))]
         return "distractor", o.name, np.asarray(o.center_h), np.asarray(o.normal_h)
     i = int(rng.choice(len(h.wet_prob), p=h.wet_prob))
@@ -522,22 +519,22 @@ def sonar_fan_boxes(frame, size) -> tuple[object, list, list[float]]:
     `size` (width, height); each of `frame.boxes_polar` as (name, class, fan-pixel box around
     the pixels that show it, or around all its first hits when none do); and
     how far each one's echo stands out of the speckle in that fan (`sonar_echo_contrast`)."""
+    from scipy.ndimage import find_objects
+
     fan, pad = _fan_of(frame, size)
     ids, bins = fan_object_ids(fan, frame.object_ids, pad)
-    boxes = [(name, cls, _shown_box(ids, k + 1) or _fan_box(fan, polar, pad))
+    # the box of the pixels that show each object (its echo above the noise floor): its first
+    # hits can spread far wider (a grazing bag's far end, a blade edge-on), and a box around
+    # all of them would ask the detector for speckle
+    shown = find_objects(ids, max_label=len(frame.boxes_polar))
+    boxes = [(name, cls, _slices_box(shown[k]) if shown[k] else _fan_box(fan, polar, pad))
              for k, (name, cls, polar) in enumerate(frame.boxes_polar)]
     return fan, boxes, [sonar_echo_contrast(fan.image, ids, bins, k + 1, box) for k, (_, _, box) in enumerate(boxes)]
 
 
-def _shown_box(fan_ids: np.ndarray, oid: int):
-    """The fan-pixel box of the pixels that show object `oid` (its echo above the noise floor,
-    `SonarFrame.object_ids`), or None. An object's first hits can spread far wider than its
-    echo (a grazing bag's far end, a propeller blade edge-on): a box around all of them would
-    ask the detector for speckle."""
-    ys, xs = np.nonzero(fan_ids == oid)
-    if not len(xs):
-        return None
-    return float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)
+def _slices_box(rows_cols) -> tuple[float, float, float, float]:
+    ys, xs = rows_cols
+    return float(xs.start), float(ys.start), float(xs.stop), float(ys.stop)
 
 
 def _fan_box(fan, polar, pad):
