@@ -171,14 +171,14 @@ PingRenderer = Callable[[MultibeamConfig], object]
 
 def multibeam_config(fire: FireRequest, base: MultibeamConfig) -> MultibeamConfig:
     """What the simulated transducer does for a request: mode sets frequency and aperture,
-    range is clamped to the mode's maximum, gain 50 % is the renderer's unit gain."""
+    range is clamped to the mode's maximum, gain 50 % is the base config's gain."""
     spec = MODES[fire.master_mode]
     range_m = min(max(fire.range_m, 0.5), spec.max_range_m)
     beams = 512 if fire.flags & FLAG_512_BEAMS else 256
     return dataclasses.replace(base, beams=beams, swath_deg=spec.swath_deg,
                                vertical_aperture_deg=spec.vertical_aperture_deg,
                                max_range_m=range_m, min_range_m=min(base.min_range_m, range_m / 10),
-                               gain=fire.gain_percent / 50.0)
+                               gain=base.gain * fire.gain_percent / 50.0)
 
 
 class OculusServer:

@@ -29,6 +29,13 @@ class SensorPortInUseError(OSError):
         self.kind, self.port = kind, port
 
 
+# the embedded world's Oculus as the sonar data sets show it (synthetic_dataset._sonar_settings):
+# a log display with the hull's grazing return grey and the noise floor near black; the
+# station's gain of 50 % is this gain
+EMBEDDED_MULTIBEAM = MultibeamConfig(range_bins=512, display_range_db=50.0, gain=10.0, noise_level=3e-4,
+                                     receiver_noise=3e-7)
+
+
 @dataclasses.dataclass(frozen=True)
 class SensorStreamsConfig:
     video: tuple[str, int] | None = ("127.0.0.1", 5600)
@@ -38,7 +45,7 @@ class SensorStreamsConfig:
     oculus_port: int | None = 52100
     oculus_max_ping_rate_hz: float = 5.0  # the renderer's budget; a real Oculus goes to 15-40
     oculus_status: tuple[str, int] | None = ("127.0.0.1", 52102)
-    multibeam: MultibeamConfig = dataclasses.field(default_factory=lambda: MultibeamConfig(range_bins=512))
+    multibeam: MultibeamConfig = dataclasses.field(default_factory=lambda: EMBEDDED_MULTIBEAM)
     ping360_host: str = "127.0.0.1"
     ping360_port: int | None = 12345
     ping360_realtime: bool = True

@@ -24,8 +24,14 @@ and continues in a straight line (mirror unfolding: the guided path has the same
 as the straight one, to within a bar pitch) to the next opaque surface, whose echo is
 weighted by the grating's two-way transmission (`Material.transmission` squared).
 
+A ray stands for a slice of the vertical aperture, and its echo spreads over the ranges at
+which that slice meets the surface (`_footprint`): a face square to the beam returns in one
+range bin, a surface the fan grazes (the hull ahead of a sonar laid along it, the seabed)
+over a band of bins, tens of dB fainter per bin, as on a real sonar.
+
 After the echoes: the beam pattern spreads energy into neighbouring beams, the range bins
-get Rayleigh speckle and noise. Output: the polar image (range bins x beams, like the
+get Rayleigh speckle and noise, and the amplitudes become grey levels, linearly or on the
+log (dB) scale an imaging sonar's display uses (`MultibeamConfig.display_range_db`). Output: the polar image (range bins x beams, like the
 Oculus image), the ground-truth boxes of the planted objects and niche landmarks, and which
 of them owns each bin (`object_ids`: the one whose echo is most of the bin's expected energy).
 """
@@ -49,6 +55,10 @@ REFERENCE_RANGE_M = 1.0  # received levels are relative to an echo from 1 m
 # Rayleigh): fainter echo is there in the physics but no one could point at it in the image,
 # so a label drawn around it would teach a detector to see speckle
 ECHO_SNR_MIN = 1.0
+# a grazing ray's echo spreads over the ranges its slice of the aperture meets the surface
+# at (`_footprint_bins`); where the slice's far edge runs (nearly) parallel to the surface it
+# ends at this many times the ray's range
+MAX_FOOTPRINT_FACTOR = 2.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +78,11 @@ class MultibeamConfig:
     tvg_spreading_db: float = 20.0  # dB per decade of range
     tvg_absorption_db_per_m: float | None = None  # None: the water's absorption
     tvg_max_db: float = 60.0
+    # None: grey levels linear in echo amplitude (255 at amplitude 0.5 / gain); a number: the
+    # sonar's log display, this many dB of amplitude (20 log10) mapped onto 0..255 with 255 at
+    # amplitude 1 / gain. Imaging sonars show their echoes compressed this way: a hull face
+    # square to the beam and the hull's grazing return tens of dB below it both stay visible
+    display_range_db: float | None = None
 
     def __post_init__(self):
         if self.beams < 2 or self.range_bins < 2 or self.rays_per_beam < 1:
@@ -151,17 +166,24 @@ class SonarScene:
             face[bed] = -1
         return t, face
 
-    def _echo(self, face, dirs):
-        """Backscatter strength of each hit (0 for nothing) and its label (0 for none)."""
+    def _echo(self, face, dirs, d_elev):
+        """Backscatter strength of each hit (0 for nothing), its label (0 for none) and how
+        fast its range grows across the vertical aperture: (n . d_elev) / (n . d), with n the
+        surface normal, d the ray and d_elev the direction the ray turns in elevation (0 for
+        a face square to the beam, large where the fan grazes the surface; 0 for nothing)."""
         strength = np.zeros(len(face))
         label = np.zeros(len(face), np.int64)
+        slope = np.zeros(len(face))
         on = face >= 0
         f = face[on]
-        strength[on] = self.reflectivity[self.owner[f]] * np.abs(np.einsum("ij,ij->i", self.normals[f], dirs[on]))
+        nd = np.einsum("ij,ij->i", self.normals[f], dirs[on])
+        strength[on] = self.reflectivity[self.owner[f]] * np.abs(nd)
+        slope[on] = np.einsum("ij,ij->i", self.normals[f], d_elev[on]) / np.where(np.abs(nd) > 1e-9, nd, 1e-9)
         label[on] = self.geometry.face_label[f]
         bed = face == -1
         strength[bed] = SEABED_REFLECTIVITY * np.abs(dirs[bed, 2])
-        return strength, label
+        slope[bed] = d_elev[bed, 2] / np.where(np.abs(dirs[bed, 2]) > 1e-9, dirs[bed, 2], -1e-9)
+        return strength, label, slope
 
     def render(self, position_h, forward_h, up_h, config: MultibeamConfig, rng: np.random.Generator,
                nthreads: int = 0) -> SonarFrame:
@@ -172,70 +194,116 @@ class SonarScene:
         elev = np.radians(np.linspace(-config.vertical_aperture_deg / 2, config.vertical_aperture_deg / 2,
                                       config.rays_per_beam))
         b, e = np.meshgrid(bearings, elev, indexing="ij")  # (beams, rays)
-        dirs = (np.cos(e)[..., None] * (np.cos(b)[..., None] * f + np.sin(b)[..., None] * r)
-                + np.sin(e)[..., None] * u).reshape(-1, 3)
+        level = np.cos(b)[..., None] * f + np.sin(b)[..., None] * r
+        dirs = (np.cos(e)[..., None] * level + np.sin(e)[..., None] * u).reshape(-1, 3)
+        d_elev = (-np.sin(e)[..., None] * level + np.cos(e)[..., None] * u).reshape(-1, 3)
         origin = np.asarray(position_h, float)
         all_faces = np.arange(len(self.owner))
         t, face = self._first_hits(self.scene, origin, dirs, all_faces, nthreads)
-        strength, label = self._echo(face, dirs)
+        strength, label, slope = self._echo(face, dirs, d_elev)
         ray_ids = np.arange(len(t))
         trans = np.where(face >= 0, self.transmission[self.owner[np.maximum(face, 0)]], 0.0)
         through = np.flatnonzero(trans > 0)
         if len(through) and self._opaque is not None:
             t2, face2 = self._first_hits(self._opaque, origin, dirs[through], self._opaque_faces, nthreads)
-            s2, l2 = self._echo(face2, dirs[through])
+            s2, l2, sl2 = self._echo(face2, dirs[through], d_elev[through])
             t = np.concatenate([t, t2])
             strength = np.concatenate([strength, s2 * trans[through] ** 2])
             label = np.concatenate([label, l2])
+            slope = np.concatenate([slope, sl2])
             ray_ids = np.concatenate([ray_ids, through])
         beam_of = ray_ids // config.rays_per_beam
-        in_range = np.isfinite(t) & (t >= config.min_range_m) & (t < config.max_range_m) & (strength > 0)
-        rng_m = np.where(in_range, t, 1.0)
+        rng_m = np.where(np.isfinite(t), t, 1.0)
+        near, far = _footprint(rng_m, slope, config)
+        # a ray whose centre lies past the range scale may still light its nearer ranges
+        in_range = np.isfinite(t) & (far >= config.min_range_m) & (near < config.max_range_m) & (strength > 0)
         received = strength * (REFERENCE_RANGE_M / rng_m) ** 2 * 10.0 ** (-2.0 * config.absorption_db_per_m * rng_m / 10.0)
-        bins = np.minimum(((rng_m - config.min_range_m) / config.range_resolution_m).astype(np.int64),
-                          config.range_bins - 1)
-        img = np.zeros((config.range_bins, config.beams))
-        np.add.at(img, (bins[in_range], beam_of[in_range]), received[in_range])
-        img /= config.rays_per_beam
-        boxes, box_labels = self._boxes(label, in_range, bins, beam_of)
+        b0, b1 = _range_bins(near, far, config)
+        share = received / config.rays_per_beam
+        img = _splat(config, b0, b1, beam_of, share, in_range)
+        boxes, box_labels = self._boxes(label, in_range, (b0, b1), beam_of)
         floor = ECHO_SNR_MIN * (config.noise_level / config.tvg_gain() + config.receiver_noise)  # before the TVG
-        object_ids = self._owners(img, box_labels, label, in_range, bins, beam_of, received / config.rays_per_beam,
-                                  floor[:, None])
+        object_ids = self._owners(img, box_labels, label, in_range, (b0, b1), beam_of, share, floor[:, None], config)
         img = _beam_pattern(img)
         img *= rng.rayleigh(1.0, img.shape)  # speckle
         img += config.receiver_noise * rng.rayleigh(1.0, img.shape)
         img *= config.tvg_gain()[:, None]
         img += config.noise_level * rng.rayleigh(1.0, img.shape)
-        img = np.clip(img * config.gain * 255.0 * 2.0, 0, 255).astype(np.uint8)
+        img = _display(img, config)
         img.setflags(write=False)
         return SonarFrame(img, config.bearings_deg(), config.range_resolution_m, config.min_range_m, boxes,
                           object_ids)
 
-    def _boxes(self, label, in_range, bins, beam_of):
-        """(boxes, the geometry label of each box)."""
+    def _boxes(self, label, in_range, footprints, beam_of):
+        """(boxes, the geometry label of each box): the beams and range bins its rays' echoes
+        reach (`footprints`: first, last + 1 bin of each ray)."""
         out, ks = [], []
+        b0, b1 = footprints
         sel = in_range & (label > 0)
         counts = np.bincount(label[sel], minlength=len(self.geometry.labels))
         for k in np.flatnonzero(counts >= 2):
             mask = sel & (label == k)
             lab = self.geometry.labels[k]
-            out.append((lab.name, lab.class_name, (int(beam_of[mask].min()), int(bins[mask].min()),
-                                                   int(beam_of[mask].max()) + 1, int(bins[mask].max()) + 1)))
+            out.append((lab.name, lab.class_name, (int(beam_of[mask].min()), int(b0[mask].min()),
+                                                   int(beam_of[mask].max()) + 1, int(b1[mask].max()))))
             ks.append(int(k))
         return tuple(out), ks
 
     @staticmethod
-    def _owners(expected, box_labels, label, in_range, bins, beam_of, share, floor):
+    def _owners(expected, box_labels, label, in_range, footprints, beam_of, share, floor, config):
         """SonarFrame.object_ids: `expected` is the echo image before the beam pattern, `share`
-        each ray's part of it, `floor` the least echo a bin needs to show its object."""
+        each ray's part of it spread over its `footprints` (first, last + 1 bin), `floor` the
+        least echo a bin needs to show its object."""
         ids = np.zeros(expected.shape, np.int16)
+        b0, b1 = footprints
         for i, k in enumerate(box_labels):
-            sel = in_range & (label == k)
-            own = np.zeros(expected.shape)
-            np.add.at(own, (bins[sel], beam_of[sel]), share[sel])
+            own = _splat(config, b0, b1, beam_of, share, in_range & (label == k))
             ids[(own >= floor) & (own > 0) & (own > 0.5 * expected)] = i + 1  # a majority: one box at most per bin
         ids.setflags(write=False)
         return ids
+
+
+def _display(amplitude: np.ndarray, config: MultibeamConfig) -> np.ndarray:
+    """uint8 grey levels of the received amplitude (MultibeamConfig.display_range_db)."""
+    if config.display_range_db is None:
+        return np.clip(amplitude * config.gain * 255.0 * 2.0, 0, 255).astype(np.uint8)
+    db = 20.0 * np.log10(np.maximum(amplitude * config.gain, 1e-12))
+    return np.clip(255.0 * (1.0 + db / config.display_range_db), 0, 255).astype(np.uint8)
+
+
+def _footprint(rng_m, slope, config: MultibeamConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(nearest, farthest range) each ray's echo spreads over. A ray stands for a slice
+    d_theta of the vertical aperture (the spacing of the rays); on a surface that is locally flat the slice's edges,
+    turned +-d_theta/2 from the ray, meet it at R / (cos(d_theta/2) -+ slope sin(d_theta/2))
+    (`SonarScene._echo`'s slope). A surface the fan grazes (the hull ahead of a sonar laid
+    along it, the seabed) so returns over every range bin of its band, as on a real sonar,
+    not in one spike per ray with dark bins between; a face square to the beam keeps its
+    echo in one bin."""
+    # the slices meet between neighbouring rays (linspace over the aperture, ends included)
+    h = 0.5 * np.radians(config.vertical_aperture_deg) / max(config.rays_per_beam - 1, 1)
+    ends = np.empty((2, len(rng_m)))
+    for i, sign in enumerate((1.0, -1.0)):
+        den = np.cos(h) + sign * slope * np.sin(h)
+        ends[i] = np.where(den > 1.0 / MAX_FOOTPRINT_FACTOR, rng_m / np.maximum(den, 1e-9),
+                           MAX_FOOTPRINT_FACTOR * rng_m)
+    return ends.min(axis=0), ends.max(axis=0)
+
+
+def _range_bins(near, far, config: MultibeamConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(first bin, last bin + 1) of the ranges from near to far, within the range scale."""
+    res, n = config.range_resolution_m, config.range_bins
+    b0 = np.clip(((near - config.min_range_m) / res).astype(np.int64), 0, n - 1)
+    b1 = np.clip(((far - config.min_range_m) / res).astype(np.int64), b0, n - 1) + 1
+    return b0, b1
+
+
+def _splat(config: MultibeamConfig, b0, b1, beam_of, value, sel) -> np.ndarray:
+    """(range_bins, beams) image of each selected ray's value spread evenly over its bins."""
+    diff = np.zeros((config.range_bins + 1, config.beams))
+    w = value[sel] / (b1[sel] - b0[sel])
+    np.add.at(diff, (b0[sel], beam_of[sel]), w)
+    np.add.at(diff, (b1[sel], beam_of[sel]), -w)
+    return np.maximum(np.cumsum(diff, axis=0)[:-1], 0.0)  # the sums leave ~1e-18 where nothing is
 
 
 def _beam_pattern(img: np.ndarray) -> np.ndarray:

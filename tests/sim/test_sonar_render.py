@@ -83,3 +83,44 @@ def test_tvg_gain_follows_its_settings():
     assert (dataclasses.replace(cfg, tvg=False).tvg_gain() == 1.0).all()
     with pytest.raises(ValueError, match="min_range_m"):
         MultibeamConfig(min_range_m=5.0, max_range_m=2.0)
+
+
+def _along_port_side(scene, cfg, height=1.0, grazing_deg=10.0, seed=0):
+    """A fan laid along the port side (its up axis the side's normal), 'height' m off it,
+    its axis meeting the side at 'grazing_deg'."""
+    g = np.radians(grazing_deg)
+    return scene.render((14.0, 5.0 + height, 4.0), (np.cos(g), -np.sin(g), 0.0), (np.sin(g), np.cos(g), 0.0),
+                        cfg, np.random.default_rng(seed))
+
+
+def test_a_grazed_surface_returns_over_its_whole_band_of_ranges():
+    """A fan along the side sees it from 1 m / sin(20 deg) = 2.9 m outwards (the lower edge
+    of its 20 deg aperture) to the end of the range: every range bin in that band must echo,
+    not only the few bins each ray's centre lands in (8 rays per beam, 160 bins)."""
+    cfg = dataclasses.replace(CFG, noise_level=0.0, receiver_noise=0.0, display_range_db=90.0)
+    frame = _along_port_side(SonarScene(BOX), cfg)
+    r = cfg.bin_ranges_m()
+    band = (r > 3.2) & (r < 9.5)
+    centre = frame.intensities[:, cfg.beams // 2 - 2:cfg.beams // 2 + 3]
+    assert (centre[band] > 0).mean() > 0.95
+    assert (centre[r < 2.6] == 0).all()  # water between the sonar and the side
+
+
+def test_the_log_display_shows_the_grazing_hull_and_the_bag_on_it():
+    """On a linear scale the grazing side, ~45 dB under a unit echo, is black; on the log
+    display (50 dB, gain 10) it is grey over a dark water column, and a bag standing on it
+    is far brighter."""
+    scene = SonarScene(BOX, [_bag(x=19.0)])
+    quiet = dict(noise_level=3e-4, receiver_noise=3e-7, gain=10.0)
+    linear = _along_port_side(scene, dataclasses.replace(CFG, **quiet), seed=2)
+    log = _along_port_side(scene, dataclasses.replace(CFG, **quiet, display_range_db=50.0), seed=2)
+    r = CFG.bin_ranges_m()
+    band = (r > 3.2) & (r < 9.5)
+    ahead = slice(CFG.beams // 2 - 20, CFG.beams // 2 + 20)
+    side = log.intensities[band, ahead][log.object_ids[band, ahead] == 0]
+    water = np.median(log.intensities[r < 2.5])  # the water column between
+    assert np.median(linear.intensities[band, ahead]) < 8
+    assert np.median(side) > 20 and np.median(side) > 4 * water
+    assert [b[0] for b in log.boxes_polar] == ["bag"]
+    bag = log.intensities[log.object_ids == 1].astype(float)
+    assert bag.size >= 8 and bag.mean() > np.percentile(side, 75) + 100

@@ -9,10 +9,11 @@ What is randomised (domain randomisation), and at which level:
   their kinds, sizes, colours and poses.
 * per image: what to look at (a planted object most of the time, a niche area, a random
   spot of the wetted hull, a distractor for the empty images), standoff (camera 0.5-4 m,
-  capped where turbid water leaves no signal; sonar 1-15 m), incidence angle (a share of
-  grazing views), azimuth, aim offset, vehicle roll/pitch/yaw and camera tilt; camera lens
-  field of view, light power, exposure, daylight, blur, noise, JPEG quality, marine snow;
-  sonar beams (256/512), range scale, gain, noise.
+  capped where turbid water leaves no signal; sonar 1-10 m), incidence angle (a share of
+  grazing views; most sonar views graze, their fan laid along the surface), azimuth, aim
+  offset, vehicle roll/pitch/yaw and camera tilt; camera lens field of view, light power,
+  exposure, daylight, blur, noise, JPEG quality, marine snow; sonar beams (256/512), range
+  scale, gain, log display span, noise.
 
 Images look at objects most of the time because that is what a detector must learn; a
 fixed share (`negative_fraction`) are views chosen to hold no labelled object, because a
@@ -52,12 +53,12 @@ import numpy as np
 from vision.classes import CLASS_ID, CLASSES
 
 from .dataset_card import generator_identity, write_card
-from .view_sampling import aim, offset_aim, place_sensor
+from .view_sampling import aim, fan_along_surface, offset_aim, place_sensor
 from .yolo_layout import (SPLITS, count_labels, data_yaml_text, label_line, make_split_dirs, split_counts,
                           staged_dataset_dir)
 
 KINDS = ("camera", "sonar")
-GENERATOR_VERSION = 7  # 2: more niche, hull and distractor views (v1 models called landmarks containers);
+GENERATOR_VERSION = 8  # 2: more niche, hull and distractor views (v1 models called landmarks containers);
 # 3: a sonar label needs an echo that stands out of the speckle (SONAR_MIN_CONTRAST);
 # 4: fouling clumps, fenders and debris have their own shapes and colours (sim.object_meshes)
 # 5: training containers also come from shape families that vary per object
@@ -66,7 +67,10 @@ GENERATOR_VERSION = 7  # 2: more niche, hull and distractor views (v1 models cal
 #    pose saw the middle, so v5 sets fell back to other areas: 32 propeller labels in 1500)
 # 7: a sonar label boxes only the bins whose echo clears the noise floor (sim ECHO_SNR_MIN):
 #    v6 boxes spanned every first hit, and half the labelled bags were speckle to the eye
-WORLD_LOOK_VERSION = 4  # the last generator version that changed what the world renders (v5: training draws only)
+# 8: sonar views mostly lay the fan along the surface they graze (SONAR_GRAZING_FRACTION),
+#    a grazing echo spreads over its footprint's ranges and the fan is shown on a log (dB)
+#    scale: v7 fans were noise with thin arcs, in which no detector found a container
+WORLD_LOOK_VERSION = 4  # the last generator version that changed what the camera world renders (the alarm tapes; v5: training draws only, v8: sonar only)
 MIN_DISTRACTOR_PX = 400  # boxes of unlabelled look-alikes kept in index.jsonl (area in pixels)
 MIN_IMAGES = 3  # one hull for each of train, val and test
 MAX_IMAGES = 1_000_000
@@ -74,8 +78,13 @@ PNG_COMPRESSION = 3  # fixed: part of what makes the bytes reproducible
 DEFAULT_SIZE = {"camera": (640, 480), "sonar": (640, 360)}  # sonar: the Cartesian fan image
 IMAGES_PER_HULL = {"camera": 12, "sonar": 40}  # sonar renders are cheap next to a hull build
 VIEWS_PER_SCENARIO = {"camera": 12, "sonar": 20}  # a World build (~0.7 s) is worth many views
-STANDOFF_M = {"camera": (0.5, 4.0), "sonar": (1.0, 15.0)}
+STANDOFF_M = {"camera": (0.5, 4.0), "sonar": (1.0, 10.0)}
 GRAZING_FRACTION = 0.3
+# sonar views: most graze the surface (incidence 60-82 deg) with the fan laid along it
+# (view_sampling.fan_along_surface), as a hull sweep flies the sonar; the rest hold the fan
+# level on the station's fixed downward mount, where a vertical side is one thin arc
+SONAR_GRAZING_FRACTION = 0.75
+SONAR_ALONG_SURFACE_INCIDENCE_DEG = 60.0
 NEGATIVE_FRACTION = 0.1
 # v1 drew 0.65/0.15/0.20: its model called anodes, valves, tunnels and the propeller
 # containers, so landmarks now get as many looks as the hull around them
@@ -422,16 +431,23 @@ def _camera_settings(spec: SyntheticSpec, standoff_m: float, rng: np.random.Gene
 
 
 def _sonar_settings(standoff_m: float, rng: np.random.Generator) -> dict:
-    # the operator picks a range scale that holds the target, with room behind it, and a gain
-    # (at gain 1 this renderer's echoes sit in the bottom fifth of the 8-bit scale)
-    max_range = float(np.clip(standoff_m * rng.uniform(1.2, 2.2), 3.0, 30.0))
+    # the operator picks a range scale that holds the target, with room behind it, and sets
+    # the gain and the log display's span (MultibeamConfig.display_range_db) so the hull's
+    # grazing return (~45 dB under a unit echo) shows grey: a face square to the beam then
+    # saturates, and the noise floor (display noise -80..-60 dB, receiver noise lifted by the
+    # TVG) stays near black
+    max_range = float(np.clip(standoff_m * rng.uniform(1.2, 2.2), 3.0, 20.0))
     return {"beams": int((256, 512)[int(rng.integers(2))]), "max_range_m": round(max_range, 2),
-            "gain": round(float(math.exp(rng.uniform(0.0, math.log(5.0)))), 3), "noise_level": round(float(rng.uniform(0.01, 0.05)), 4)}
+            "gain": round(float(math.exp(rng.uniform(math.log(3.0), math.log(30.0)))), 3),
+            "noise_level": round(float(math.exp(rng.uniform(math.log(1e-4), math.log(1e-3)))), 7),
+            "receiver_noise": round(float(math.exp(rng.uniform(math.log(1e-7), math.log(1e-6)))), 9),
+            "display_range_db": round(float(rng.uniform(40.0, 60.0)), 1)}
 
 
 def _render(spec: SyntheticSpec, ctx: _ScenarioContext, role: str, rng: np.random.Generator):
     """(image, labels, frame, fan, record) of one view, or None when no pose was found."""
     from sim.camera_render import CameraConfig
+    from hull.pose import SensorPose
     from sim.sonar_render import MultibeamConfig
 
     h = ctx.hull
@@ -440,22 +456,30 @@ def _render(spec: SyntheticSpec, ctx: _ScenarioContext, role: str, rng: np.rando
     lo, hi = STANDOFF_M[spec.kind]
     if spec.kind == "camera":
         hi = min(hi, max(lo + 0.5, math.log(1 / CAMERA_MIN_SIGNAL) / (2 * ctx.attenuation_per_m)))
-    placed = place_sensor(h.model.queries, h.placement, p, n, (lo, hi), GRAZING_FRACTION, rng, quay=h.quay)
+    grazing = GRAZING_FRACTION if spec.kind == "camera" else SONAR_GRAZING_FRACTION
+    placed = place_sensor(h.model.queries, h.placement, p, n, (lo, hi), grazing, rng, quay=h.quay)
     if placed is None:
         return None
     pos, standoff, incidence = placed
+    geo = None
     if spec.kind == "camera":
         settings = _camera_settings(spec, standoff, rng)
         half_h = math.radians(settings["hfov_deg"]) / 2
         half_v = math.atan(math.tan(half_h) * spec.size[1] / spec.size[0])
         aim_pt = offset_aim(pos, p, rng, (0.6 * half_h, 0.6 * half_v))
         geo = aim(pos, aim_pt, h.placement, rng, kind="camera")
+    elif incidence >= SONAR_ALONG_SURFACE_INCIDENCE_DEG:
+        settings = _sonar_settings(standoff, rng)
+        aim_pt = offset_aim(pos, p, rng, (math.radians(45.0), math.radians(3.0)))
+        pose = SensorPose(pos, *fan_along_surface(pos, aim_pt, n, rng))
     else:
         settings = _sonar_settings(standoff, rng)
         aim_pt = offset_aim(pos, p, rng, (math.radians(45.0), math.radians(6.0)))
         geo = aim(pos, aim_pt, h.placement, rng, kind="sonar", sonar_tilt_deg=ctx.sonar_tilt_deg)
-    pose = world.sensor_pose(h.placement.h_to_ned(pos), tuple(math.radians(a) for a in
-                                                              (geo.roll_deg, geo.pitch_deg, geo.yaw_deg)), geo.tilt_deg)
+    if geo is not None:
+        pose = world.sensor_pose(h.placement.h_to_ned(pos), tuple(math.radians(a) for a in
+                                                                  (geo.roll_deg, geo.pitch_deg, geo.yaw_deg)),
+                                 geo.tilt_deg)
     fan = None
     if spec.kind == "camera":
         cfg, applied = _config(CameraConfig, settings)
@@ -482,10 +506,15 @@ def _render(spec: SyntheticSpec, ctx: _ScenarioContext, role: str, rng: np.rando
             labels.append((CLASS_ID[cls], box, name))
     record = {"role": role, "target": target_name, "target_kind": target_kind,
               "standoff_m": round(standoff, 3), "incidence_deg": round(incidence, 2),
-              "position_h": [round(float(v), 3) for v in pos],
-              "vehicle": {"roll_deg": round(geo.roll_deg, 2), "pitch_deg": round(geo.pitch_deg, 2),
-                          "yaw_deg": round(geo.yaw_deg, 2)},
-              "tilt_deg": round(geo.tilt_deg, 2), "sensor": applied, "unlabelled_too_faint": unseen}
+              "position_h": [round(float(v), 3) for v in pos]}
+    if geo is not None:
+        record["vehicle"] = {"roll_deg": round(geo.roll_deg, 2), "pitch_deg": round(geo.pitch_deg, 2),
+                             "yaw_deg": round(geo.yaw_deg, 2)}
+        record["tilt_deg"] = round(geo.tilt_deg, 2)
+    else:  # the fan laid along the surface (view_sampling.fan_along_surface)
+        record["fan_along_surface"] = {"forward_h": [round(float(v), 4) for v in pose.forward_h],
+                                       "up_h": [round(float(v), 4) for v in pose.up_h]}
+    record.update(sensor=applied, unlabelled_too_faint=unseen)
     if target_kind == "niche":
         record["niche_kind"] = next(a.kind.value for a in h.niches if a.name == target_name)
     if spec.kind == "camera":  # what is in view but is no class: the alarm verifier's look-alikes

@@ -104,6 +104,27 @@ def aim(position_h, aim_h, placement, rng: np.random.Generator, *, kind: str, so
     return ViewGeometry(pos, 0.0, 0.0, roll, pitch, (yaw + 360.0) % 360.0, tilt)
 
 
+def fan_along_surface(position_h, aim_h, normal_h, rng: np.random.Generator,
+                      roll_sigma_deg: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
+    """(forward_h, up_h) of a sonar whose fan lies along the surface it grazes: forward at
+    aim_h, the fan's up axis the surface normal's part across the line of sight (turned by a
+    little roll). An imaging sonar sweeps a hull this way, its head on a roll/tilt mount laid
+    so the surface fills the vertical aperture over a band of ranges: echoes of what stands
+    on the surface rise from the surface's own weak grazing return and cast shadows behind.
+    A fan held level against a vertical side cuts it in one thin arc instead."""
+    pos = np.asarray(position_h, float)
+    f = np.asarray(aim_h, float) - pos
+    f /= np.linalg.norm(f)
+    n = np.asarray(normal_h, float)
+    u = n - f * np.dot(n, f)
+    if np.linalg.norm(u) < 1e-6:  # looking straight at the surface: any roll does
+        u = _tangents(f)[0]
+    u /= np.linalg.norm(u)
+    a = math.radians(float(np.clip(rng.normal(0.0, roll_sigma_deg), -3 * roll_sigma_deg, 3 * roll_sigma_deg)))
+    r = np.cross(f, u)
+    return f, math.cos(a) * u + math.sin(a) * r
+
+
 def offset_aim(position_h, target_h, rng: np.random.Generator, max_offset_rad: tuple[float, float]) -> np.ndarray:
     """An aim point beside the target, so it is not always in the middle of the image: the
     line of sight turned by up to max_offset_rad (horizontal, vertical) about the sensor."""
