@@ -31,9 +31,10 @@ over a band of bins, tens of dB fainter per bin, as on a real sonar.
 
 After the echoes: the beam pattern spreads energy into neighbouring beams, the range bins
 get Rayleigh speckle and noise, and the amplitudes become grey levels, linearly or on the
-log (dB) scale an imaging sonar's display uses (`MultibeamConfig.display_range_db`). Output: the polar image (range bins x beams, like the
-Oculus image), the ground-truth boxes of the planted objects and niche landmarks, and which
-of them owns each bin (`object_ids`: the one whose echo is most of the bin's expected energy).
+log (dB) scale an imaging sonar's display uses (`MultibeamConfig.display_range_db`).
+Output: the polar image (range bins x beams, like the Oculus image), the ground-truth boxes
+of the planted objects and niche landmarks, and which of them owns each bin (`object_ids`:
+the one whose echo is most of the bin's expected energy).
 """
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ REFERENCE_RANGE_M = 1.0  # received levels are relative to an echo from 1 m
 # so a label drawn around it would teach a detector to see speckle
 ECHO_SNR_MIN = 1.0
 # a grazing ray's echo spreads over the ranges its slice of the aperture meets the surface
-# at (`_footprint_bins`); where the slice's far edge runs (nearly) parallel to the surface it
+# at (`_footprint`); where the slice's far edge runs (nearly) parallel to the surface it
 # ends at this many times the ray's range
 MAX_FOOTPRINT_FACTOR = 2.0
 
@@ -218,8 +219,8 @@ class SonarScene:
         # a ray whose centre lies past the range scale may still light its nearer ranges
         in_range = np.isfinite(t) & (far >= config.min_range_m) & (near < config.max_range_m) & (strength > 0)
         received = strength * (REFERENCE_RANGE_M / rng_m) ** 2 * 10.0 ** (-2.0 * config.absorption_db_per_m * rng_m / 10.0)
-        b0, b1 = _range_bins(near, far, config)
-        share = received / config.rays_per_beam
+        b0, b1, span = _range_bins(near, far, config)
+        share = received / config.rays_per_beam / span  # per bin of the footprint
         img = _splat(config, b0, b1, beam_of, share, in_range)
         boxes, box_labels = self._boxes(label, in_range, (b0, b1), beam_of)
         floor = ECHO_SNR_MIN * (config.noise_level / config.tvg_gain() + config.receiver_noise)  # before the TVG
@@ -252,8 +253,8 @@ class SonarScene:
     @staticmethod
     def _owners(expected, box_labels, label, in_range, footprints, beam_of, share, floor, config):
         """SonarFrame.object_ids: `expected` is the echo image before the beam pattern, `share`
-        each ray's part of it spread over its `footprints` (first, last + 1 bin), `floor` the
-        least echo a bin needs to show its object."""
+        each ray's part of it in each bin of its `footprints` (first, last + 1 bin), `floor`
+        the least echo a bin needs to show its object."""
         ids = np.zeros(expected.shape, np.int16)
         b0, b1 = footprints
         for i, k in enumerate(box_labels):
@@ -289,20 +290,23 @@ def _footprint(rng_m, slope, config: MultibeamConfig) -> tuple[np.ndarray, np.nd
     return ends.min(axis=0), ends.max(axis=0)
 
 
-def _range_bins(near, far, config: MultibeamConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(first bin, last bin + 1) of the ranges from near to far, within the range scale."""
+def _range_bins(near, far, config: MultibeamConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(first bin, last bin + 1) of the ranges from near to far within the range scale, and
+    how many bins the whole footprint spans (the part past an end of the scale is not shown,
+    and its echo must not pile up in the part that is)."""
     res, n = config.range_resolution_m, config.range_bins
-    b0 = np.clip(((near - config.min_range_m) / res).astype(np.int64), 0, n - 1)
-    b1 = np.clip(((far - config.min_range_m) / res).astype(np.int64), b0, n - 1) + 1
-    return b0, b1
+    first = ((near - config.min_range_m) / res).astype(np.int64)
+    last = ((far - config.min_range_m) / res).astype(np.int64)
+    b0 = np.clip(first, 0, n - 1)
+    b1 = np.clip(last, b0, n - 1) + 1
+    return b0, b1, np.maximum(last - first + 1, 1)
 
 
-def _splat(config: MultibeamConfig, b0, b1, beam_of, value, sel) -> np.ndarray:
-    """(range_bins, beams) image of each selected ray's value spread evenly over its bins."""
+def _splat(config: MultibeamConfig, b0, b1, beam_of, per_bin, sel) -> np.ndarray:
+    """(range_bins, beams) image of each selected ray's per_bin value over its bins b0..b1-1."""
     diff = np.zeros((config.range_bins + 1, config.beams))
-    w = value[sel] / (b1[sel] - b0[sel])
-    np.add.at(diff, (b0[sel], beam_of[sel]), w)
-    np.add.at(diff, (b1[sel], beam_of[sel]), -w)
+    np.add.at(diff, (b0[sel], beam_of[sel]), per_bin[sel])
+    np.add.at(diff, (b1[sel], beam_of[sel]), -per_bin[sel])
     return np.maximum(np.cumsum(diff, axis=0)[:-1], 0.0)  # the sums leave ~1e-18 where nothing is
 
 

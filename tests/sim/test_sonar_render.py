@@ -97,7 +97,7 @@ def test_a_grazed_surface_returns_over_its_whole_band_of_ranges():
     """A fan along the side sees it from 1 m / sin(20 deg) = 2.9 m outwards (the lower edge
     of its 20 deg aperture) to the end of the range: every range bin in that band must echo,
     not only the few bins each ray's centre lands in (8 rays per beam, 160 bins)."""
-    cfg = dataclasses.replace(CFG, noise_level=0.0, receiver_noise=0.0, display_range_db=90.0)
+    cfg = dataclasses.replace(CFG, noise_level=0.0, receiver_noise=0.0, display_range_db=120.0)
     frame = _along_port_side(SonarScene(BOX), cfg)
     r = cfg.bin_ranges_m()
     band = (r > 3.2) & (r < 9.5)
@@ -124,3 +124,18 @@ def test_the_log_display_shows_the_grazing_hull_and_the_bag_on_it():
     assert [b[0] for b in log.boxes_polar] == ["bag"]
     bag = log.intensities[log.object_ids == 1].astype(float)
     assert bag.size >= 8 and bag.mean() > np.percentile(side, 75) + 100
+
+
+def test_the_end_of_the_range_scale_does_not_brighten_the_ranges_before_it():
+    """A grazing ray's footprint may run past the scale's last range: the part past it is not
+    shown, and its echo must not pile up in the last bins (a bright rim at the fan's edge)."""
+    scene = SonarScene(BOX)
+    ahead = slice(CFG.beams // 2 - 20, CFG.beams // 2 + 20)
+    levels = []
+    for max_range in (6.0, 10.0):
+        cfg = dataclasses.replace(CFG, noise_level=0.0, receiver_noise=0.0, max_range_m=max_range,
+                                  range_bins=int(round(max_range / 10.0 * 256)), display_range_db=50.0, gain=10.0)
+        frame = _along_port_side(scene, cfg)
+        r = cfg.bin_ranges_m()
+        levels.append(frame.intensities[(r > 5.5) & (r < 6.0), ahead].astype(float).mean())
+    assert abs(levels[0] - levels[1]) < 3.0, levels

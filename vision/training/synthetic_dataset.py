@@ -58,7 +58,7 @@ from .yolo_layout import (SPLITS, count_labels, data_yaml_text, label_line, make
                           staged_dataset_dir)
 
 KINDS = ("camera", "sonar")
-GENERATOR_VERSION = 8  # 2: more niche, hull and distractor views (v1 models called landmarks containers);
+GENERATOR_VERSION = 9  # 2: more niche, hull and distractor views (v1 models called landmarks containers);
 # 3: a sonar label needs an echo that stands out of the speckle (SONAR_MIN_CONTRAST);
 # 4: fouling clumps, fenders and debris have their own shapes and colours (sim.object_meshes)
 # 5: training containers also come from shape families that vary per object
@@ -70,6 +70,8 @@ GENERATOR_VERSION = 8  # 2: more niche, hull and distractor views (v1 models cal
 # 8: sonar views mostly lay the fan along the surface they graze (SONAR_GRAZING_FRACTION),
 #    a grazing echo spreads over its footprint's ranges and the fan is shown on a log (dB)
 #    scale: v7 fans were noise with thin arcs, in which no detector found a container
+# 9: a grazing echo whose footprint runs past the range scale's end keeps only its share
+#    inside (v8 piled it into the last bins: a rim up to 8 dB too bright at the fan's edge)
 WORLD_LOOK_VERSION = 4  # the last generator version that changed what the camera world renders (the alarm tapes; v5: training draws only, v8: sonar only)
 MIN_DISTRACTOR_PX = 400  # boxes of unlabelled look-alikes kept in index.jsonl (area in pixels)
 MIN_IMAGES = 3  # one hull for each of train, val and test
