@@ -238,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Renders an ultralytics YOLO data set (data.yaml, images/ and labels/ split into "
                                    "train/val/test by hull, card.json + card.md, index.jsonl) from the embedded world "
                                    "with domain randomisation: hull types and sizes, water, lights, objects, "
-                                   "distractors, standoff, view angle, camera tilt. The same --seed gives the same "
+                                   "distractors, standoff, view angle, camera tilt; sonar fans on a log display, most laid "
+                                   "along the surface they graze. The same --seed gives the same "
                                    "files, byte for byte. --from-fls instead converts the real forward-looking sonar "
                                    "frames (watertank-segmentation) into HullWatch's classes. --heldout renders an "
                                    "evaluation-only set of what training never sees (container shapes, hull).")
