@@ -72,7 +72,9 @@ GENERATOR_VERSION = 9  # 2: more niche, hull and distractor views (v1 models cal
 #    scale: v7 fans were noise with thin arcs, in which no detector found a container
 # 9: a grazing echo whose footprint runs past the range scale's end keeps only its share
 #    inside (v8 piled it into the last bins: a rim up to 8 dB too bright at the fan's edge)
-WORLD_LOOK_VERSION = 4  # the last generator version that changed what the camera world renders (the alarm tapes; v5: training draws only, v8: sonar only)
+# the last generator version that changed what the camera world renders, which the alarm
+# tapes depend on (v5 changed training draws only, v8 and v9 the sonar only)
+WORLD_LOOK_VERSION = 4
 MIN_DISTRACTOR_PX = 400  # boxes of unlabelled look-alikes kept in index.jsonl (area in pixels)
 MIN_IMAGES = 3  # one hull for each of train, val and test
 MAX_IMAGES = 1_000_000
@@ -448,8 +450,8 @@ def _sonar_settings(standoff_m: float, rng: np.random.Generator) -> dict:
 
 def _render(spec: SyntheticSpec, ctx: _ScenarioContext, role: str, rng: np.random.Generator):
     """(image, labels, frame, fan, record) of one view, or None when no pose was found."""
-    from sim.camera_render import CameraConfig
     from hull.pose import SensorPose
+    from sim.camera_render import CameraConfig
     from sim.sonar_render import MultibeamConfig
 
     h = ctx.hull
@@ -470,14 +472,14 @@ def _render(spec: SyntheticSpec, ctx: _ScenarioContext, role: str, rng: np.rando
         half_v = math.atan(math.tan(half_h) * spec.size[1] / spec.size[0])
         aim_pt = offset_aim(pos, p, rng, (0.6 * half_h, 0.6 * half_v))
         geo = aim(pos, aim_pt, h.placement, rng, kind="camera")
-    elif incidence >= SONAR_ALONG_SURFACE_INCIDENCE_DEG:
-        settings = _sonar_settings(standoff, rng)
-        aim_pt = offset_aim(pos, p, rng, (math.radians(45.0), math.radians(3.0)))
-        pose = SensorPose(pos, *fan_along_surface(pos, aim_pt, n, rng))
     else:
         settings = _sonar_settings(standoff, rng)
-        aim_pt = offset_aim(pos, p, rng, (math.radians(45.0), math.radians(6.0)))
-        geo = aim(pos, aim_pt, h.placement, rng, kind="sonar", sonar_tilt_deg=ctx.sonar_tilt_deg)
+        if incidence >= SONAR_ALONG_SURFACE_INCIDENCE_DEG:
+            aim_pt = offset_aim(pos, p, rng, (math.radians(45.0), math.radians(3.0)))
+            pose = SensorPose(pos, *fan_along_surface(pos, aim_pt, n, rng))
+        else:
+            aim_pt = offset_aim(pos, p, rng, (math.radians(45.0), math.radians(6.0)))
+            geo = aim(pos, aim_pt, h.placement, rng, kind="sonar", sonar_tilt_deg=ctx.sonar_tilt_deg)
     if geo is not None:
         pose = world.sensor_pose(h.placement.h_to_ned(pos), tuple(math.radians(a) for a in
                                                                   (geo.roll_deg, geo.pitch_deg, geo.yaw_deg)),
