@@ -13,6 +13,7 @@ CFG = MultibeamConfig(beams=64, range_bins=256, max_range_m=12.0, rays_per_beam=
                       receiver_noise=0.0, display_range_db=90.0)
 TARGET = np.array([24.0, 5.0, 4.0])
 NORMAL = np.array([0.0, 1.0, 0.0])
+POS = np.array([16.0, 6.2, 4.0])  # 1.2 m off the side, 8 m short of the target: ~8.5 deg grazing
 
 
 def test_the_fan_s_up_axis_is_the_surface_normal_across_the_line_of_sight():
@@ -30,15 +31,13 @@ def test_the_fan_s_up_axis_is_the_surface_normal_across_the_line_of_sight():
 
 
 def _ranges_lit(up) -> int:
-    pos = np.array([16.0, 6.2, 4.0])  # 1.2 m off the side, 8 m short of the target: ~8.5 deg grazing
-    fwd = (TARGET - pos) / np.linalg.norm(TARGET - pos)
-    frame = SonarScene(BOX).render(pos, fwd, up, CFG, np.random.default_rng(0))
+    fwd = (TARGET - POS) / np.linalg.norm(TARGET - POS)
+    frame = SonarScene(BOX).render(POS, fwd, up, CFG, np.random.default_rng(0))
     return int((frame.intensities[:, CFG.beams // 2] > 0).sum())
 
 
 def test_a_fan_laid_along_the_side_sees_it_over_a_band_a_level_fan_in_an_arc():
-    pos = np.array([16.0, 6.2, 4.0])
-    along = _ranges_lit(fan_along_surface(pos, TARGET, NORMAL, np.random.default_rng(0), roll_sigma_deg=0.0)[1])
+    along = _ranges_lit(fan_along_surface(POS, TARGET, NORMAL, np.random.default_rng(0), roll_sigma_deg=0.0)[1])
     level = _ranges_lit(np.array([0.0, 0.0, 1.0]))
     assert along > 0.5 * CFG.range_bins  # from ~3.5 m to the end of the 12 m scale
     assert level < 0.1 * CFG.range_bins
