@@ -68,6 +68,10 @@ RECESS_KINDS = ("sea_chest_package", "net_bag")  # hidden on the floor of a sea 
 ANOMALY_KINDS = ("grating_missing", "bolts_removed", "tunnel_foreign_object", "fresh_weld")
 DISTRACTOR_KINDS = ("fish", "rope", "fender", "debris", "fouling_clump")
 GRATED_NICHE_KINDS = ("sea_chest", "bow_thruster", "stern_thruster")  # where a grating can go missing
+# markings on a niche itself (a grating's frame, a weld seam): an object may lie over them
+FLAT_KINDS = ("grating_missing", "bolts_removed", "fresh_weld")
+CLEARANCE_M = 0.05  # between the footprints of two objects placed side by side
+PLACEMENT_TRIES = 64
 
 
 # fouling runs from olive weed to brown mussel and tube-worm crusts (RGB reflectance)
@@ -240,23 +244,53 @@ def generate_scenario(model, placement: Placement, *, seed: int, water: str = "m
     prob = areas / areas.sum()
     niches = list(model.niche_areas)
     objects: list[PlantedObject] = []
+    # a second stream moves an object that would sit inside another, so that every scenario
+    # without such a clash draws exactly what it drew before objects made room for each other
+    spare = np.random.default_rng([seed, 1])
 
-    def surface_point():
-        i = rng.choice(len(areas), p=prob)
+    def surface_point(stream=rng):
+        i = stream.choice(len(areas), p=prob)
         return centers[i], normals[i]
+
+    def _make_room(kind, center, normal, size, attached, placed):
+        """Beside the objects already there: slid across the same niche area (two bags in one
+        sea chest lie side by side, not inside each other), or when it is full, elsewhere on the
+        hull; a free-floating distractor drifts to another spot."""
+        niche = next((n for n in niches if n.name == attached), None)
+        if niche is not None:
+            u, v, _ = niche.axes()
+            if kind in RECESS_KINDS:  # on the recess floor, inside its walls
+                half = np.maximum(0.5 * np.asarray(niche.size_m) - 0.5 * min(size[:2]), 0.0)
+            else:
+                half = 0.5 * np.asarray(niche.size_m) + 0.5  # NicheArea.contains' default margin
+            for _ in range(PLACEMENT_TRIES):
+                c = center + u * spare.uniform(-half[0], half[0]) + v * spare.uniform(-half[1], half[1])
+                if niche.contains(c) and not _crowded(c, size, placed):
+                    return c, normal, attached
+        for _ in range(PLACEMENT_TRIES):
+            c, nrm = surface_point(spare)
+            c = c + nrm * (size[2] / 2 + (spare.uniform(0.5, 3.0) if attached == "free" else 0.0))
+            if not _crowded(c, size, placed):
+                return c, nrm, ("free" if attached == "free" else "hull")
+        raise ScenarioError(f"no room on the hull for {len(placed) + 1} objects: ask for fewer")
 
     def make(kind: str, name: str, center, normal, attached: str, axis=None):
         lo_hi = OBJECT_KINDS[kind][1]
         size = tuple(float(rng.uniform(a, b)) for a, b in lo_hi)
         normal = np.asarray(normal, float) / np.linalg.norm(normal)
+        # the object sits on the surface: its centre half its height out along the normal
+        center = np.asarray(center, float) + normal * size[2] / 2
+        moved = kind not in FLAT_KINDS and _crowded(center, size, objects)
+        if moved:
+            center, normal, attached = _make_room(kind, center, normal, size, attached, objects)
         if axis is None:
             t = np.cross(normal, [0.0, 0.0, 1.0]) if abs(normal[2]) < 0.9 else np.cross(normal, [0.0, 1.0, 0.0])
             t /= np.linalg.norm(t)
             angle = rng.uniform(0, math.pi)
             axis = t * math.cos(angle) + np.cross(normal, t) * math.sin(angle)
+        elif moved:  # a torpedo moved off its keel still lies along the surface
+            axis = np.asarray(axis, float) - (np.asarray(axis, float) @ normal) * normal
         axis = np.asarray(axis, float) / np.linalg.norm(axis)
-        # the object sits on the surface: its centre half its height out along the normal
-        center = np.asarray(center, float) + normal * size[2] / 2
         paint = rng.uniform(0.1, 0.9, 3) if kind != "torpedo" else np.array([0.45, 0.12, 0.1])  # hull red
         paint = distractor_paint(kind, paint)
         reflect = {"torpedo": 0.9, "magnetic_box": 0.8, "fish": 0.2, "rope": 0.3, "drum": 0.85, "hex_case": 0.7,
@@ -303,6 +337,15 @@ def generate_scenario(model, placement: Placement, *, seed: int, water: str = "m
              "free" if free else "hull")
     return Scenario(int(seed), vessel_name, hull_ref or {"parametric": dict(model.parametric or {})}, placement,
                     water, tuple(objects))
+
+
+def _crowded(center, size, placed) -> bool:
+    """True when an object at `center` would overlap one already placed: footprints as circles
+    of half the longest side (objects lie at any angle on the surface)."""
+    r = 0.5 * max(size)
+    return any(o.kind not in FLAT_KINDS
+               and np.linalg.norm(np.subtract(center, o.center_h)) < r + 0.5 * max(o.size_m) + CLEARANCE_M
+               for o in placed)
 
 
 def ground_truth(scenario: Scenario, model) -> list[dict]:

@@ -118,3 +118,56 @@ def test_fouling_and_fenders_have_their_own_colours(ship):
     u = np.array([0.3, 0.6, 0.2])
     assert np.array_equal(distractor_paint("duffel_bag", u), u)
     assert np.array_equal(distractor_paint("debris", u), u)  # plastic and wood come in any colour
+
+
+def _overlapping(objects):
+    from sim.scenario import FLAT_KINDS
+
+    solid = [o for o in objects if o.kind not in FLAT_KINDS]
+    return [(a.name, b.name) for i, a in enumerate(solid) for b in solid[:i]
+            if np.linalg.norm(np.subtract(a.center_h, b.center_h)) < 0.5 * (max(a.size_m) + max(b.size_m))]
+
+
+def test_objects_do_not_sit_inside_each_other(ship):
+    """Several containers drawn to one niche area used to share its centre: two bags inside
+    each other in the propeller, a box inside a torpedo on a bilge keel (a third of default
+    draws, nine in ten with eight containers). They now lie side by side in the niche area,
+    or elsewhere on the hull when it is full."""
+    model, placement = ship
+    niches = {n.name: n for n in model.niche_areas}
+    moved_in_niche = 0
+    for seed in range(30):
+        s = generate_scenario(model, placement, seed=seed, containers=8, anomalies=2, distractors=6)
+        assert _overlapping(s.objects) == [], f"seed {seed}"
+        for o in s.objects:
+            assert abs(np.dot(o.axis_h, o.normal_h)) < 1e-9, (seed, o.name)  # lies along its surface
+            if o.attached_to in niches:
+                niche = niches[o.attached_to]
+                assert niche.contains(np.asarray(o.center_h)), (seed, o.name)
+                moved_in_niche += not np.allclose(o.center_h, niche.center_h, atol=0.6)
+            elif o.attached_to == "hull":
+                assert model.queries.distance(np.asarray(o.center_h)[None, :])[0] <= o.size_m[2] / 2 + 0.05
+    assert moved_in_niche >= 10  # the clashes were made room for inside their niche areas, not only elsewhere
+
+
+def test_packages_in_one_sea_chest_lie_side_by_side_on_its_floor(ship):
+    from sim.world_geometry import recess_depth_m
+
+    model, placement = ship
+    s = generate_scenario(model, placement, seed=11, containers=4, anomalies=0, distractors=0,
+                          container_kinds=("sea_chest_package",))
+    chests = {n.name: n for n in model.niche_areas if n.kind.value == "sea_chest"}
+    by_chest: dict[str, list] = {}
+    for o in s.objects:
+        by_chest.setdefault(o.attached_to, []).append(o)
+    assert max(len(v) for k, v in by_chest.items() if k in chests) >= 2, "draw two into one chest"
+    for name, objs in by_chest.items():
+        if name not in chests:
+            continue
+        n = chests[name]
+        u, v, nrm = n.axes()
+        for o in objs:
+            rel = np.asarray(o.center_h) - n.center_h
+            assert abs(rel @ u) <= n.size_m[0] / 2 and abs(rel @ v) <= n.size_m[1] / 2, o.name  # inside the walls
+            assert rel @ nrm == pytest.approx(o.size_m[2] / 2 - recess_depth_m(n), abs=1e-9)  # on the floor
+    assert _overlapping(s.objects) == []

@@ -21,7 +21,8 @@ from vision.training.synthetic_dataset import (HELDOUT_HULL_FAMILIES, HELDOUT_L_
 REPO = Path(__file__).resolve().parents[2]
 DTC = REPO.parent / "shared" / "data" / "hulls" / "DTC-scaled.stl.gz"
 # What generate_scenario drew for seeds 1..5 on the hull below before held-out kinds existed
-# (kinds, and SHA-256 of the scenario's JSON with floats rounded to 6 decimals)
+# and before objects made room for each other (kinds, and SHA-256 of the scenario's JSON with
+# floats rounded to 6 decimals)
 DEFAULT_DRAWS = {
     1: (["magnetic_box", "torpedo", "torpedo", "duffel_bag", "bolts_removed", "grating_missing", "debris", "rope",
          "fender", "fender", "fouling_clump"], "c9a768988786f4c29572a59e1eeb65183d64d04e372514220a9bd09b29983c98"),
@@ -71,17 +72,32 @@ def _without_own_colours(d: dict) -> dict:
     return {**d, "objects": objects}
 
 
-def test_the_default_scenario_draw_is_unchanged(hull):
+def test_the_default_scenario_draw_is_unchanged(hull, monkeypatch):
+    """The draw is the one of before held-out kinds existed, but for the objects that would
+    have sat inside another (generator 10): those alone move, and only where they lie."""
+    import sim.scenario
+
     model, placement = hull
+    draw = dict(water="clear", containers=4, anomalies=2, distractors=5)
+    moved = 0
     for seed, (kinds, digest) in DEFAULT_DRAWS.items():
-        s = generate_scenario(model, placement, seed=seed, water="clear", containers=4, anomalies=2, distractors=5)
+        s = generate_scenario(model, placement, seed=seed, **draw)
         assert [o.kind for o in s.objects] == kinds, seed
-        text = json.dumps(_rounded(_without_own_colours(s.to_dict())), sort_keys=True).encode()
-        assert hashlib.sha256(text).hexdigest() == digest, seed
         # container_kinds=None is the default draw, not merely something like it
-        again = generate_scenario(model, placement, seed=seed, water="clear", containers=4, anomalies=2,
-                                  distractors=5, container_kinds=None)
+        again = generate_scenario(model, placement, seed=seed, **draw, container_kinds=None)
         assert again.to_dict() == s.to_dict()
+        with monkeypatch.context() as m:  # without making room: exactly the old draw
+            m.setattr(sim.scenario, "_crowded", lambda *a: False)
+            old = generate_scenario(model, placement, seed=seed, **draw)
+        text = json.dumps(_rounded(_without_own_colours(old.to_dict())), sort_keys=True).encode()
+        assert hashlib.sha256(text).hexdigest() == digest, seed
+        for i, (a, b) in enumerate(zip(old.objects, s.objects)):
+            if a != b:  # it would have sat inside one of the objects placed before it
+                moved += 1
+                where = ("center_h", "normal_h", "axis_h", "attached_to")
+                assert dataclasses.replace(a, **{f: getattr(b, f) for f in where}) == b, (seed, a.name)
+                assert sim.scenario._crowded(a.center_h, a.size_m, s.objects[:i]), (seed, a.name)
+    assert moved >= 1, "these seeds hold clashes: the comparison above must see one"
 
 
 def test_the_training_hull_draw_is_unchanged():

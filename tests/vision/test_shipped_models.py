@@ -164,7 +164,9 @@ def test_tracker_keeps_one_id_along_a_pass(world, detector):
     """The pass is the first one the model confirms in at least 10 of its 25 frames: bags
     and boxes first, then the other containers on the plating, each at 1.2 m and then 1.6 m.
     A small dark container glided past at 1.8 m is often never confirmed at all, and the
-    test is about the ids of a track, not about recall (the test above judges that)."""
+    test is about the ids of a track, not about recall (the test above judges that). Seed 5020
+    found none in generator-9 worlds: its bags and boxes shared niche centres with each other
+    or a torpedo; objects now lie side by side (sim.scenario CLEARANCE_M)."""
     seed, model, placement, scenario, w = world
     rng = np.random.default_rng(seed + 2)
     on_plating = [o for o in scenario.objects

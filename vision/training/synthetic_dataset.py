@@ -58,7 +58,7 @@ from .yolo_layout import (SPLITS, count_labels, data_yaml_text, label_line, make
                           staged_dataset_dir)
 
 KINDS = ("camera", "sonar")
-GENERATOR_VERSION = 9  # 2: more niche, hull and distractor views (v1 models called landmarks containers);
+GENERATOR_VERSION = 10  # 2: more niche, hull and distractor views (v1 models called landmarks containers);
 # 3: a sonar label needs an echo that stands out of the speckle (SONAR_MIN_CONTRAST);
 # 4: fouling clumps, fenders and debris have their own shapes and colours (sim.object_meshes)
 # 5: training containers also come from shape families that vary per object
@@ -72,9 +72,11 @@ GENERATOR_VERSION = 9  # 2: more niche, hull and distractor views (v1 models cal
 #    scale: v7 fans were noise with thin arcs, in which no detector found a container
 # 9: a grazing echo whose footprint runs past the range scale's end keeps only its share
 #    inside (v8 piled it into the last bins: a rim up to 8 dB too bright at the fan's edge)
+# 10: objects drawn to one niche area lie side by side, not inside each other
+#    (sim.scenario CLEARANCE_M): v9 scenes put two bags in one spot a third of the time
 # the last generator version that changed what the camera world renders, which the alarm
 # tapes depend on (v5 changed training draws only, v8 and v9 the sonar only)
-WORLD_LOOK_VERSION = 4
+WORLD_LOOK_VERSION = 5
 MIN_DISTRACTOR_PX = 400  # boxes of unlabelled look-alikes kept in index.jsonl (area in pixels)
 MIN_IMAGES = 3  # one hull for each of train, val and test
 MAX_IMAGES = 1_000_000
