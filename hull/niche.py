@@ -72,6 +72,7 @@ DEFAULT_RISK_ORDER: Mapping[NicheKind, int] = {
 
 _FIELDS = ("name", "kind", "center_h", "normal_h", "size_m", "depth_m", "side", "priority")
 _UNIT_TOL = 1e-9
+CONTAINS_MARGIN_M = 0.5  # how far round its box a point still counts as in the niche area
 
 
 class NicheFileError(ValueError):
@@ -235,7 +236,7 @@ class NicheArea:
             return -0.5 * self.depth_m - margin_m, 0.5 * self.depth_m + margin_m
         return -self.depth_m - margin_m, margin_m
 
-    def contains(self, points_h: np.ndarray, margin_m: float = 0.5) -> np.ndarray:
+    def contains(self, points_h: np.ndarray, margin_m: float = CONTAINS_MARGIN_M) -> np.ndarray:
         """Boolean mask (N,) of points (N, 3) inside the box grown by margin_m on every side."""
         pts = np.asarray(points_h, dtype=np.float64)
         single = pts.ndim == 1

@@ -11,6 +11,7 @@ import threading
 import numpy as np
 
 from .mesh import TriangleMesh
+from .niche import CONTAINS_MARGIN_M
 
 BOTTOM_NORMAL_Z = -0.7  # a surface facing down steeper than ~45 degrees is "bottom"
 
@@ -128,7 +129,7 @@ class HullQueries:
         normals = np.where(miss[:, None], 0.0, self._normals[np.clip(ids, 0, None)])
         return RayHits(t, ids, normals)
 
-    def surface_address(self, point_h, draft_m: float, niche_areas=(), niche_margin_m: float = 0.5) -> SurfaceAddress:
+    def surface_address(self, point_h, draft_m: float, niche_areas=(), niche_margin_m: float = CONTAINS_MARGIN_M) -> SurfaceAddress:
         """Side, distance from the stern, depth below the waterline and niche area of the
         hull point closest to `point_h`."""
         cp = self.closest_points(np.asarray(point_h, dtype=float)[None, :])

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from hull.niche import CONTAINS_MARGIN_M
 from hull.placement import Placement
 
 from .world_geometry import recess_depth_m
@@ -262,7 +263,7 @@ def generate_scenario(model, placement: Placement, *, seed: int, water: str = "m
             if kind in RECESS_KINDS:  # on the recess floor, inside its walls
                 half = np.maximum(0.5 * np.asarray(niche.size_m) - 0.5 * min(size[:2]), 0.0)
             else:
-                half = 0.5 * np.asarray(niche.size_m) + 0.5  # NicheArea.contains' default margin
+                half = 0.5 * np.asarray(niche.size_m) + CONTAINS_MARGIN_M
             for _ in range(PLACEMENT_TRIES):
                 c = center + u * spare.uniform(-half[0], half[0]) + v * spare.uniform(-half[1], half[1])
                 if niche.contains(c) and not _crowded(c, size, placed):
