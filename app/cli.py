@@ -258,6 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "thruster, sea chest...), each kind equally often; for teaching what bare niche fittings "
                         "look like. distractor: every view looks at a fender, rope, debris, fish or fouling clump; "
                         "for teaching the alarm verifier what is not a container")
+    p.add_argument("--standoff", type=_positive, nargs=2, metavar=("NEAR", "FAR"),
+                   help="metres from the sensor to what it looks at, drawn from NEAR..FAR (default camera 0.5 4, "
+                        "sonar 1 10; the sonar's range scale follows it): short standoffs make objects large in "
+                        "the fan, as on a sweep flown close along the hull")
     p.add_argument("--force", action="store_true",
                    help="replace a previous data set in DIR (a folder without data.yaml/card.json is never deleted)")
     p.add_argument("--heldout", action="store_true",

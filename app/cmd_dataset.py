@@ -20,6 +20,8 @@ def run_dataset_command(args) -> int:
                            "writes (split by blocks of consecutive frames); convert once and evaluate on --split test")
     if args.from_fls and getattr(args, "focus", None):
         args._parser.error("--focus chooses where rendered views look; --from-fls converts recorded frames")
+    if args.from_fls and getattr(args, "standoff", None):
+        args._parser.error("--standoff chooses where rendered views are taken from; --from-fls converts recorded frames")
     if args.from_fls:
         if args.kind != "sonar":
             raise UserError("--from-fls holds sonar frames: use --kind sonar")
@@ -37,13 +39,15 @@ def run_dataset_command(args) -> int:
 
     spec = SyntheticSpec(kind=args.kind, n=args.n, seed=args.seed, image_size=args.size,
                          negative_fraction=args.negatives, heldout=heldout, hull_path=hull,
-                         hull_scale=hull_scale or 1.0, hull_draft_m=draft, focus=getattr(args, "focus", None))
+                         hull_scale=hull_scale or 1.0, hull_draft_m=draft, focus=getattr(args, "focus", None),
+                         standoff_m=tuple(args.standoff) if getattr(args, "standoff", None) else None)
     spec.validate()
     check_output_dir(Path(args.output), force=args.force)  # before minutes of rendering, not after
     progress = _Progress(args.kind)
     what = "held-out " if heldout else ""
     on = f" on {hull}" if hull else (" on held-out parametric hulls" if heldout else "")
     on += {"niche": " looking at niche areas", "distractor": " looking at distractors"}.get(spec.focus, "")
+    on += f" from {spec.standoff[0]:g}-{spec.standoff[1]:g} m" if spec.standoff_m else ""
     print(f"dataset: rendering {args.n} {what}{args.kind} images{on} (seed {args.seed}) into {args.output}",
           file=sys.stderr, flush=True)
     card = build_synthetic_dataset(spec, args.output, force=args.force, progress=progress)

@@ -52,7 +52,9 @@ def test_renders_a_camera_set_then_refuses_to_overwrite_it_unless_forced(tmp_pat
 @pytest.mark.parametrize("args", [["--n", "0"], ["--n", "2"], ["--n", "many"], ["--n", "5", "--seed", "-1"],
                                   ["--n", "5", "--size", "10x10"], ["--n", "5", "--size", "big"],
                                   ["--n", "5", "--negatives", "1.5"], [], ["--n", "5", "--from-fls", "x"],
-                                  ["--n", "5", "--focus", "propeller"], ["--from-fls", "x", "--focus", "niche"]])
+                                  ["--n", "5", "--focus", "propeller"], ["--from-fls", "x", "--focus", "niche"],
+                                  ["--n", "5", "--standoff", "0", "2"], ["--n", "5", "--standoff", "1"],
+                                  ["--from-fls", "x", "--standoff", "1", "2"]])
 def test_bad_arguments_exit_2(tmp_path, args):
     proc = hullwatch("dataset", "--kind", "camera", *args, "-o", str(tmp_path / "out"))
     assert proc.returncode == 2, proc.stderr
@@ -64,8 +66,22 @@ def test_help_names_the_options():
     proc = hullwatch("dataset", "--help")
     assert proc.returncode == 0
     for opt in ("--kind", "--n", "--seed", "--size", "--negatives", "--focus", "--force", "--from-fls", "--heldout", "--hull",
-                "--hull-scale", "--draft"):
+                "--hull-scale", "--draft", "--standoff"):
         assert opt in proc.stdout
+
+
+def test_standoff_sets_where_sonar_views_are_taken_from(tmp_path):
+    out = tmp_path / "near"
+    proc = hullwatch("dataset", "--kind", "sonar", "--n", "3", "--size", "96x54", "--standoff", "1", "2.5",
+                     "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "from 1-2.5 m" in proc.stderr
+    assert json.loads((out / "card.json").read_text())["parameters"]["standoff_m"] == [1.0, 2.5]
+    records = [json.loads(ln) for ln in (out / "index.jsonl").read_text().splitlines()]
+    assert len(records) == 3 and all(1.0 <= r["standoff_m"] <= 2.5 for r in records)
+    backwards = hullwatch("dataset", "--kind", "sonar", "--n", "3", "--standoff", "4", "2", "-o", str(tmp_path / "b"))
+    assert backwards.returncode == 1 and "standoff" in _one_line_error(backwards)
+    assert not (tmp_path / "b").exists()
 
 
 def test_a_folder_that_is_not_a_data_set_is_never_replaced(tmp_path):

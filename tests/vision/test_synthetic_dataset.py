@@ -191,7 +191,22 @@ def test_a_distractor_focused_set_looks_at_distractors():
     assert parameters(spec)["view_roles"] == {"distractor": 1.0} and "niche_area_draw" not in parameters(spec)
 
 
-@pytest.mark.parametrize("kwargs, field", [({"n": 2}, "n"), ({"focus": "propeller"}, "focus"), ({"n": 0}, "n"), ({"n": 5.5}, "n"),
+def test_a_standoff_range_is_where_views_are_taken_from():
+    """Short standoffs (a sweep flown close along the hull) make objects large in the fan: every
+    view's sensor lies in the asked range, the sonar's range scale follows, the card says so, and
+    the default draw is what it was."""
+    spec = SyntheticSpec("sonar", 12, seed=5, image_size=(128, 72), standoff_m=(1.0, 2.0))
+    records = [s.record for s in SyntheticRenderer(spec).samples()]
+    assert all(1.0 <= r["standoff_m"] <= 2.0 for r in records)
+    assert all(r["sensor"]["max_range_m"] <= 4.4 for r in records)  # at most 2.2 x the standoff
+    assert parameters(spec)["standoff_m"] == [1.0, 2.0]
+    default = dataclasses.replace(spec, standoff_m=None)
+    assert parameters(default)["standoff_m"] == [1.0, 10.0]
+    assert max(r["standoff_m"] for r in (s.record for s in SyntheticRenderer(default).samples())) > 2.0
+
+
+@pytest.mark.parametrize("kwargs, field", [({"n": 2}, "n"), ({"standoff_m": (2.0, 1.0)}, "standoff"),
+                                           ({"standoff_m": (0.1, 1.0)}, "standoff"), ({"focus": "propeller"}, "focus"), ({"n": 0}, "n"), ({"n": 5.5}, "n"),
                                            ({"kind": "lidar"}, "kind"), ({"seed": -1}, "seed"),
                                            ({"negative_fraction": 0.95}, "negative_fraction"),
                                            ({"image_size": (16, 16)}, "image size")])

@@ -9,7 +9,8 @@ What is randomised (domain randomisation), and at which level:
   their kinds, sizes, colours and poses.
 * per image: what to look at (a planted object most of the time, a niche area, a random
   spot of the wetted hull, a distractor for the empty images), standoff (camera 0.5-4 m,
-  capped where turbid water leaves no signal; sonar 1-10 m), incidence angle (a share of
+  capped where turbid water leaves no signal; sonar 1-10 m; `SyntheticSpec.standoff_m` asks for
+  another range), incidence angle (a share of
   grazing views; most sonar views graze, their fan laid along the surface), azimuth, aim
   offset, vehicle roll/pitch/yaw and camera tilt; camera lens field of view, light power,
   exposure, daylight, blur, noise, JPEG quality, marine snow; sonar beams (256/512), range
@@ -85,6 +86,7 @@ DEFAULT_SIZE = {"camera": (640, 480), "sonar": (640, 360)}  # sonar: the Cartesi
 IMAGES_PER_HULL = {"camera": 12, "sonar": 40}  # sonar renders are cheap next to a hull build
 VIEWS_PER_SCENARIO = {"camera": 12, "sonar": 20}  # a World build (~0.7 s) is worth many views
 STANDOFF_M = {"camera": (0.5, 4.0), "sonar": (1.0, 10.0)}
+STANDOFF_LIMITS_M = (0.3, 30.0)  # what `SyntheticSpec.standoff_m` may ask for
 GRAZING_FRACTION = 0.3
 # sonar views: most graze the surface (incidence 60-82 deg) with the fan laid along it
 # (view_sampling.fan_along_surface), as a hull sweep flies the sonar; the rest hold the fan
@@ -191,6 +193,7 @@ class SyntheticSpec:
     hull_scale: float = 1.0  # of hull_path: model-to-full-scale factor
     hull_draft_m: float | None = None  # of hull_path: draft at the berth; default 40% of its depth
     focus: str | None = None  # "niche" or "distractor": where every view looks (FOCUS_ROLE_WEIGHTS)
+    standoff_m: tuple[float, float] | None = None  # (nearest, farthest) sensor-to-target metres; default by kind
 
     @property
     def min_images(self) -> int:
@@ -221,11 +224,20 @@ class SyntheticSpec:
                                         f"none, got {self.focus!r}")
         if not 0.0 <= self.negative_fraction <= 0.9:
             raise SyntheticDatasetError(f"negative_fraction: 0..0.9, got {self.negative_fraction!r}")
+        if self.standoff_m is not None:
+            lo, hi = self.standoff_m
+            if not STANDOFF_LIMITS_M[0] <= lo < hi <= STANDOFF_LIMITS_M[1]:
+                raise SyntheticDatasetError(f"standoff: nearest < farthest, both {STANDOFF_LIMITS_M[0]:g}.."
+                                            f"{STANDOFF_LIMITS_M[1]:g} m, got {lo!r}..{hi!r}")
         w, h = self.size
         if not (32 <= w <= 4096 and 32 <= h <= 4096):
             raise SyntheticDatasetError(f"image size: width and height 32..4096 pixels, got {w}x{h}")
         if self.images_per_hull is not None and self.images_per_hull < 1:
             raise SyntheticDatasetError(f"images_per_hull: at least 1, got {self.images_per_hull!r}")
+
+    @property
+    def standoff(self) -> tuple[float, float]:
+        return tuple(float(v) for v in (self.standoff_m or STANDOFF_M[self.kind]))  # type: ignore[return-value]
 
     @property
     def size(self) -> tuple[int, int]:
@@ -459,7 +471,7 @@ def _render(spec: SyntheticSpec, ctx: _ScenarioContext, role: str, rng: np.rando
     h = ctx.hull
     world = ctx.world
     target_kind, target_name, p, n = _choose_target(ctx, role, rng, by_kind=spec.focus == "niche")
-    lo, hi = STANDOFF_M[spec.kind]
+    lo, hi = spec.standoff
     if spec.kind == "camera":
         hi = min(hi, max(lo + 0.5, math.log(1 / CAMERA_MIN_SIGNAL) / (2 * ctx.attenuation_per_m)))
     grazing = GRAZING_FRACTION if spec.kind == "camera" else SONAR_GRAZING_FRACTION
@@ -758,7 +770,7 @@ def parameters(spec: SyntheticSpec) -> dict:
            "images_per_hull": spec.per_hull, "views_per_scenario": VIEWS_PER_SCENARIO[spec.kind],
            "negative_fraction": spec.negative_fraction, "view_roles": FOCUS_ROLE_WEIGHTS[spec.focus],
            "negative_distractor_share": NEGATIVE_DISTRACTOR_SHARE,
-           "standoff_m": list(STANDOFF_M[spec.kind]), "grazing_fraction": GRAZING_FRACTION,
+           "standoff_m": list(spec.standoff), "grazing_fraction": GRAZING_FRACTION,
            "grazing_incidence_deg": [60, 82], "camera_min_signal": CAMERA_MIN_SIGNAL if spec.kind == "camera" else None,
            "water": WATER_WEIGHTS, "hull_families": HULL_FAMILIES,
            "scenario_objects": {"containers": [1, 4], "anomalies": [0, 2], "distractors": [1, 6]},
