@@ -186,26 +186,38 @@ def object_free(runner: Runner, world_of, minutes: float, seed: int) -> dict:
     return counts
 
 
-def _bare_pass(ew, n: int, rng):
-    """Poses of an n-frame glide along bare plating, or None if this draw comes near something."""
-    model, placement, world = ew.model, ew.scenario.placement, ew.world
+def along_hull(normal) -> tuple[np.ndarray, np.ndarray]:
+    """(unit normal, unit direction along the hull) at a point of the plating: level where
+    the plating is a side, fore-and-aft where it is the bottom."""
+    n = np.asarray(normal, float)
+    n = n / np.linalg.norm(n)
+    ref = np.array([0.0, 0.0, 1.0]) if abs(n[2]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    along = np.cross(n, ref)
+    return n, along / np.linalg.norm(along)
+
+
+def bare_track(ew, n: int, rng, ahead: int = 0):
+    """(hull points, unit normals, standoff, info) of an n-sample glide along bare side
+    plating, STEP_M apart, plus `ahead` more samples beyond its end that are kept as clear
+    (what a forward-looking sonar sees); None if this draw comes near something."""
+    model, placement = ew.model, ew.scenario.placement
     lo, hi = model.mesh.bounds()
     length = float(hi[0] - lo[0])
-    travel = STEP_M * (n - 1)
+    m = n + ahead
+    travel = STEP_M * (m - 1)
     side = float(rng.choice([-1.0, 1.0]))  # -y starboard, +y port (the quay side)
     direction = float(rng.choice([-1.0, 1.0]))
     x0 = float(rng.uniform(lo[0] + 0.15 * length + travel, hi[0] - 0.15 * length - travel))
     depth = float(rng.uniform(1.0, placement.draft_m - 1.0))
     z = placement.waterline_z_h - depth
     standoff = float(rng.uniform(*STANDOFF_M))
-    xs = x0 + direction * STEP_M * np.arange(n)
-    outside = np.column_stack([xs, np.full(n, side * (hi[1] - lo[1])), np.full(n, z)])
+    xs = x0 + direction * STEP_M * np.arange(m)
+    outside = np.column_stack([xs, np.full(m, side * (hi[1] - lo[1])), np.full(m, z)])
     hit = model.queries.closest_points(outside)
     normals = hit.normals_h / np.linalg.norm(hit.normals_h, axis=1, keepdims=True)
     if np.any(np.abs(normals[:, 2]) > 0.7) or np.any(normals[:, 1] * side < 0.5):
         return None  # on the bilge or the bottom: not a side pass
-    cams = hit.points_h + normals * standoff
-    if np.any(cams[:, 2] > placement.waterline_z_h - 0.3):
+    if np.any(hit.points_h[:n, 2] + normals[:n, 2] * standoff > placement.waterline_z_h - 0.3):
         return None
     objs = np.array([o.center_h for o in ew.scenario.objects]).reshape(-1, 3)
     if len(objs) and np.min(np.linalg.norm(hit.points_h[:, None] - objs[None], axis=2)) < CLEAR_OF_OBJECTS_M:
@@ -213,19 +225,23 @@ def _bare_pass(ew, n: int, rng):
     niches = np.array([np.asarray(a.center_h, float) for a in model.niche_areas]).reshape(-1, 3)
     if len(niches) and np.min(np.linalg.norm(hit.points_h[:, None] - niches[None], axis=2)) < CLEAR_OF_NICHES_M:
         return None
-    poses = [_pose(c, -nrm) for c, nrm in zip(cams, normals)]
     info = {"side": "port" if side > 0 else "starboard", "x0_m": round(x0, 1), "depth_m": round(depth, 2),
             "standoff_m": round(standoff, 2)}
-    return poses, info
+    return hit.points_h, normals, standoff, info
+
+
+def _bare_pass(ew, n: int, rng):
+    """Camera poses of an n-frame glide along bare plating, or None if this draw comes near something."""
+    track = bare_track(ew, n, rng)
+    if track is None:
+        return None
+    points, normals, standoff, info = track
+    return [_pose(c, -nrm) for c, nrm in zip(points + normals * standoff, normals)], info
 
 
 def _pass_past(centre, normal, half_length_m: float, standoff: float):
     """Poses of a glide past a point on the hull, looking at the hull."""
-    n = np.array(normal, float)
-    n /= np.linalg.norm(n)
-    ref = np.array([0.0, 0.0, 1.0]) if abs(n[2]) < 0.9 else np.array([0.0, 1.0, 0.0])
-    along = np.cross(n, ref)
-    along /= np.linalg.norm(along)
+    n, along = along_hull(normal)
     reach = LEAD_M + half_length_m
     return [_pose(np.asarray(centre, float) + along * o + n * standoff, -n)
             for o in np.arange(-reach, reach + 1e-9, STEP_M)]
@@ -286,11 +302,7 @@ def container_passes(runner: Runner, world_of, n_max: int, seed: int) -> dict:
                 break
             if obj.class_name != "parasitic_container" or obj.kind in RECESS_KINDS:
                 continue
-            n = np.asarray(obj.normal_h, float)
-            n /= np.linalg.norm(n)
-            ref = np.array([0.0, 0.0, 1.0]) if abs(n[2]) < 0.9 else np.array([0.0, 1.0, 0.0])
-            along = np.cross(n, ref)
-            along /= np.linalg.norm(along)
+            n, along = along_hull(obj.normal_h)
             axis = np.asarray(obj.axis_h, float)
             half = 0.5 * obj.size_m[0] * abs(float(axis @ along)) + 0.5 * obj.size_m[1] * math.sqrt(
                 max(0.0, 1.0 - float(axis @ along) ** 2))

@@ -218,7 +218,9 @@ class SonarScene:
         near, far = _footprint(rng_m, slope, config)
         # a ray whose centre lies past the range scale may still light its nearer ranges
         in_range = np.isfinite(t) & (far >= config.min_range_m) & (near < config.max_range_m) & (strength > 0)
-        received = strength * (REFERENCE_RANGE_M / rng_m) ** 2 * 10.0 ** (-2.0 * config.absorption_db_per_m * rng_m / 10.0)
+        # a ray that starts on a face (t = 0) is never in range; the floor only keeps it finite
+        received = strength * (REFERENCE_RANGE_M / np.maximum(rng_m, 1e-6)) ** 2 \
+            * 10.0 ** (-2.0 * config.absorption_db_per_m * rng_m / 10.0)
         b0, b1, span = _range_bins(near, far, config)
         share = received / config.rays_per_beam / span  # per bin of the footprint
         img = _splat(config, b0, b1, beam_of, share, in_range)

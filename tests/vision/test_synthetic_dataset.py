@@ -206,7 +206,11 @@ def test_a_standoff_range_is_where_views_are_taken_from():
 
 
 @pytest.mark.parametrize("kwargs, field", [({"n": 2}, "n"), ({"standoff_m": (2.0, 1.0)}, "standoff"),
-                                           ({"standoff_m": (0.1, 1.0)}, "standoff"), ({"focus": "propeller"}, "focus"), ({"n": 0}, "n"), ({"n": 5.5}, "n"),
+                                           ({"standoff_m": (0.1, 1.0)}, "standoff"),
+                                           ({"standoff_m": (1.0, 2.0, 3.0)}, "standoff: two numbers"),
+                                           ({"standoff_m": 2.0}, "standoff: two numbers"),
+                                           ({"standoff_m": ("near", "far")}, "standoff: two numbers"),
+                                           ({"focus": "propeller"}, "focus"), ({"n": 0}, "n"), ({"n": 5.5}, "n"),
                                            ({"kind": "lidar"}, "kind"), ({"seed": -1}, "seed"),
                                            ({"negative_fraction": 0.95}, "negative_fraction"),
                                            ({"image_size": (16, 16)}, "image size")])

@@ -225,7 +225,11 @@ class SyntheticSpec:
         if not 0.0 <= self.negative_fraction <= 0.9:
             raise SyntheticDatasetError(f"negative_fraction: 0..0.9, got {self.negative_fraction!r}")
         if self.standoff_m is not None:
-            lo, hi = self.standoff_m
+            try:
+                lo, hi = (float(v) for v in self.standoff_m)
+            except (TypeError, ValueError):
+                raise SyntheticDatasetError(f"standoff: two numbers (nearest, farthest) in metres, got "
+                                            f"{self.standoff_m!r}") from None
             if not STANDOFF_LIMITS_M[0] <= lo < hi <= STANDOFF_LIMITS_M[1]:
                 raise SyntheticDatasetError(f"standoff: nearest < farthest, both {STANDOFF_LIMITS_M[0]:g}.."
                                             f"{STANDOFF_LIMITS_M[1]:g} m, got {lo!r}..{hi!r}")
