@@ -253,6 +253,15 @@ def model_rows(index: int, detector, rows_thr, bare, clutter, containers) -> lis
     return rows
 
 
+def operating_row(rows: list[dict]) -> dict | None:
+    """The row a sonar operating point is chosen by (as the camera's was): the most containers
+    alarmed within the goal's alarms per minute of object-free sweep, then the fewest alarms,
+    then the highest threshold."""
+    ok = [r for r in rows if r["goal_met"]]
+    return max(ok, key=lambda r: (r["containers_found"], -(r["bare_alarms"] + r["clutter_alarms"]),
+                                  r["container_threshold"])) if ok else None
+
+
 def _print_rows(m: dict) -> None:
     print(f"model {m['model']} (card threshold {m['card_container_threshold']})")
     print(f"{'threshold':>9} {'bare /min':>9} {'clutter /min':>12} {'object-free /min':>16} "
@@ -262,6 +271,9 @@ def _print_rows(m: dict) -> None:
         print(f"{r['container_threshold']:>9.2f} {_fmt(r['bare_alarms_per_min']):>9} {_fmt(r['alarms_per_min']):>12} "
               f"{_fmt(r['object_free_alarms_per_min']):>16} {r['containers_found']:>5} / {r['containers_shown']:<3} "
               f"{frac:>7}  {', '.join(r['alarm_places']) or '-'}")
+    best = m["operating_threshold"]
+    print("  operating point: " + ("no row meets the goal" if best is None else
+                                   f"{best:.2f} (most containers within the goal, then fewest alarms)"))
 
 
 def main() -> int:
@@ -311,6 +323,8 @@ def main() -> int:
                               "card_container_threshold": d.card.threshold("parasitic_container"),
                               "detector_floor": round(floors[i], 4),
                               "rows": model_rows(i, d, rows_thr, bare, clutter, containers)})
+        best = operating_row(out["models"][-1]["rows"])
+        out["models"][-1]["operating_threshold"] = None if best is None else best["container_threshold"]
     out["wall_s"] = round(time.monotonic() - t0, 1)
     print(f"worlds from seed {args.seed}; range {args.range:g} m; {out['pings']} pings, each model run once a ping "
           f"and replayed per row; {_fmt(_minutes(bare))} min bare plating + {_fmt(_minutes(clutter))} min clutter")

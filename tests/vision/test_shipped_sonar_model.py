@@ -1,16 +1,22 @@
-"""The sonar model shipped in resources/models on the held-out split of the real forward-
-looking sonar frames: its card's headline figure, reproduced here from the data in
-../shared/data. (On rendered sonar fans this model finds nearly nothing: its card records
-that; a rendered-set test comes with a model that learns them.)"""
+"""The sonar model shipped in resources/models: on the held-out split of the real forward-
+looking sonar frames its card's headline figure, reproduced here from the data in
+../shared/data; on a rendered sonar pass along bare plating, no alarm; and on fans rendered
+fresh, flown close as a sweep flies them, the containers found (a known gap: this model
+finds almost none of them, as its card records, so that test is a strict xfail until a
+model that learns them ships)."""
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import secrets
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from resources import resource_path
-from vision.classes import CLASSES
+from vision.classes import CLASS_ID, CLASSES
 
 SONAR_MODEL = resource_path("models", "sonar.onnx")
 FLS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sonar_fls" / "watertank-segmentation"
@@ -19,6 +25,12 @@ pytestmark = pytest.mark.skipif(not SONAR_MODEL.exists(), reason="no sonar model
 # The real split is fixed data and ONNX Runtime is deterministic on one machine: the floor sits
 # just under the figure in the model card, so any regression of the model or the runtime shows.
 REAL_SPLIT_MAP50_MARGIN = 0.02
+CONTAINER = CLASS_ID["parasitic_container"]
+CLOSE_FANS = 48
+MATCH_IOU = 0.3
+# single pings at the card's container threshold: the close-fan fine-tune in the card's
+# candidates_not_shipped reached 0.36 at 0.5 on the held-out close set (son_near_906)
+RENDERED_RECALL_FLOOR = 0.3
 
 
 @pytest.fixture(scope="module")
@@ -39,3 +51,77 @@ def test_real_fls_test_split_reaches_the_card_figure(card, tmp_path):
     assert got >= fls_card["mean"]["map50"] - REAL_SPLIT_MAP50_MARGIN, ev.table()
     used = {r.class_name: r for r in ev.rows if r.instances}
     assert set(used) == {"parasitic_container", "propeller"}, "the real frames hold these two of our classes"
+
+
+@pytest.fixture(scope="module")
+def detector():
+    from vision.detect import OnnxDetector
+
+    return OnnxDetector(SONAR_MODEL, expected_classes=CLASSES)
+
+
+def _seed() -> int:
+    return int(os.environ.get("HULLWATCH_TEST_SEED") or secrets.randbelow(10_000))  # set it to replay
+
+
+@pytest.mark.xfail(strict=True, reason="the shipped sonar model finds ~2 % of rendered containers in close fans "
+                   "(sonar.card.json: evaluations on son_near_906, alarm_operating_point.sweep_check)")
+def test_shipped_sonar_model_finds_planted_containers_in_close_fans(detector):
+    """Fans rendered fresh, as a sweep flies the sonar 1-3 m off the plating (`hullwatch
+    dataset --standoff 1 3`), of a seed drawn per run: the card's container threshold finds
+    at least RENDERED_RECALL_FLOOR of the containers in them, single pings, pooled."""
+    from vision.detections import box_iou
+    from vision.training.synthetic_dataset import SyntheticRenderer, SyntheticSpec
+
+    seed = _seed()
+    found = total = 0
+    for s in SyntheticRenderer(SyntheticSpec("sonar", CLOSE_FANS, seed=seed, standoff_m=(1.0, 3.0))).samples():
+        truth = [b for c, b, _ in s.labels if c == CONTAINER]
+        if not truth:
+            continue
+        det = detector(s.image)
+        boxes = det.xyxy[det.class_id == CONTAINER].astype(float)
+        for t in truth:
+            total += 1
+            found += bool(len(boxes)) and box_iou(np.array([t], float), boxes).max() >= MATCH_IOU
+    assert total >= 10, f"seed {seed}: only {total} containers shown in {CLOSE_FANS} fans"
+    assert found / total >= RENDERED_RECALL_FLOOR, f"seed {seed}: found {found} of {total} containers"
+
+
+def test_a_sonar_pass_along_bare_plating_raises_no_alarm(detector):
+    """Pings of a glide along bare plating, the fan laid along it looking ahead as a sweep
+    holds it, through the station's tracker and alarm book: no alarm."""
+    from sim.embedded_world import build_world
+    from sim.sensor_streams import EMBEDDED_MULTIBEAM
+    from sim.world import SensorPose
+    from vision.alarms import AlarmBook
+    from vision.tracking import ByteTracker
+    from vision.training.synthetic_dataset import sonar_fan_boxes
+    from vision.training.view_sampling import fan_along_surface
+
+    seed = _seed()
+    ew = build_world(seed=seed)
+    model, placement = ew.model, ew.scenario.placement
+    rng = np.random.default_rng(seed)
+    cfg = dataclasses.replace(EMBEDDED_MULTIBEAM, max_range_m=6.0)
+    lo, hi = model.mesh.bounds()
+    clear = np.array([o.center_h for o in ew.scenario.objects] + [a.center_h for a in model.niche_areas])
+    tracker, book = ByteTracker(), AlarmBook(CLASSES, "sonar")
+    alarms, pings = [], 0
+    for x in np.linspace(lo[0] + 0.25 * (hi[0] - lo[0]), hi[0] - 0.25 * (hi[0] - lo[0]), 12):
+        z = placement.waterline_z_h - 0.5 * placement.draft_m
+        hit = model.queries.closest_points(np.array([[x + d, lo[1] - 5.0, z] for d in (0.0, 3.0)]))
+        if np.min(np.linalg.norm(clear[:, None] - hit.points_h[None], axis=2)) < 5.0:
+            continue  # near a planted object or a niche area: not bare plating
+        n = hit.normals_h[0] / np.linalg.norm(hit.normals_h[0])
+        pos = hit.points_h[0] + 1.8 * n
+        f, u = fan_along_surface(pos, hit.points_h[1], n, rng, roll_sigma_deg=0.0)
+        for k in range(5):  # a few pings here, then on: the tracker sees each stretch several times
+            frame = ew.world.render_sonar(SensorPose(pos, f, u), cfg, rng)
+            fan, boxes, _ = sonar_fan_boxes(frame, (640, 360))
+            if any(c in ("parasitic_container", "niche_anomaly") for _, c, _ in boxes):
+                break
+            alarms += book.update(tracker.update(detector(fan.image)), 0.1 * pings, fan.image)
+            pings += 1
+    assert pings >= 20, f"seed {seed}: too little bare plating found ({pings} pings)"
+    assert alarms == [], f"seed {seed}: alarms on bare plating: {[(a.class_name, a.confidence) for a in alarms]}"
