@@ -89,8 +89,9 @@ def test_shipped_sonar_model_finds_planted_containers_in_close_fans(detector):
 
 
 def test_a_sonar_pass_along_bare_plating_raises_no_alarm(detector):
-    """Pings of a glide along bare plating, the fan laid along it looking ahead as a sweep
-    holds it, through the station's tracker and alarm book: no alarm."""
+    """Five pings at each of several stretches of bare side plating (both sides, mid-draft,
+    5 m clear of every planted object and niche area), the fan laid along the plating looking
+    3 m ahead as a sweep holds it, through the station's tracker and alarm book: no alarm."""
     from sim.embedded_world import build_world
     from sim.sensor_streams import EMBEDDED_MULTIBEAM
     from sim.world import SensorPose
@@ -108,15 +109,19 @@ def test_a_sonar_pass_along_bare_plating_raises_no_alarm(detector):
     clear = np.array([o.center_h for o in ew.scenario.objects] + [a.center_h for a in model.niche_areas])
     tracker, book = ByteTracker(), AlarmBook(CLASSES, "sonar")
     alarms, pings = [], 0
-    for x in np.linspace(lo[0] + 0.25 * (hi[0] - lo[0]), hi[0] - 0.25 * (hi[0] - lo[0]), 12):
-        z = placement.waterline_z_h - 0.5 * placement.draft_m
-        hit = model.queries.closest_points(np.array([[x + d, lo[1] - 5.0, z] for d in (0.0, 3.0)]))
+    z = placement.waterline_z_h - 0.5 * placement.draft_m
+    stretches = [(x, y) for y in (lo[1] - 5.0, hi[1] + 5.0) for x in np.linspace(lo[0] + 0.2 * (hi[0] - lo[0]),
+                                                                                  hi[0] - 0.2 * (hi[0] - lo[0]), 12)]
+    for x, y in stretches:  # both sides, mid-draft, clear of everything planted
+        if pings >= 40:
+            break
+        hit = model.queries.closest_points(np.array([[x + d, y, z] for d in (0.0, 3.0)]))
         if np.min(np.linalg.norm(clear[:, None] - hit.points_h[None], axis=2)) < 5.0:
             continue  # near a planted object or a niche area: not bare plating
         n = hit.normals_h[0] / np.linalg.norm(hit.normals_h[0])
         pos = hit.points_h[0] + 1.8 * n
         f, u = fan_along_surface(pos, hit.points_h[1], n, rng, roll_sigma_deg=0.0)
-        for k in range(5):  # a few pings here, then on: the tracker sees each stretch several times
+        for _ in range(5):  # a few pings here, then on: the tracker sees each stretch several times
             frame = ew.world.render_sonar(SensorPose(pos, f, u), cfg, rng)
             fan, boxes, _ = sonar_fan_boxes(frame, (640, 360))
             if any(c in ("parasitic_container", "niche_anomaly") for _, c, _ in boxes):
