@@ -33,7 +33,9 @@ Per row: track-confirmed alarms per minute of bare plating, of clutter, and of b
 together (the object-free sweep, against the camera's goal of <= 0.5 a minute; clutter
 passes aim at every distractor, so the more clutter minutes, the harsher the figure),
 where they rose, and containers alarmed (a container alarm's track with IoU >= 0.3 on the
-container's fan box in some ping) of those shown. Results: a table on stdout and bench/results/bench_sonar_alarms.json.
+container's fan box in some ping) of those shown; per model, the operating row (the most
+containers within the goal). Results: a table on stdout and
+bench/results/bench_sonar_alarms.json.
 """
 from __future__ import annotations
 
@@ -180,7 +182,8 @@ def bare_passes(args, world_of, cfg, detectors, floors) -> list[dict]:
             print(f"bare pass {len(out)} (world {args.seed + w}, {plan[1]['side']})", file=sys.stderr, flush=True)
             break
         else:
-            raise RuntimeError(f"no bare plating clear of objects for a sonar pass in 40 draws on world {args.seed + w}")
+            raise RuntimeError(f"no bare plating clear of objects for a sonar pass in 40 draws on world "
+                               f"{args.seed + w}")
     return out
 
 
