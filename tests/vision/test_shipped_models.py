@@ -5,13 +5,12 @@ pass down the hull."""
 from __future__ import annotations
 
 import math
-import os
-import secrets
 
 import numpy as np
 import pytest
 
 from resources import resource_path
+from tests.vision.random_seed import random_test_seed
 from vision.classes import CLASS_ID, CLASSES
 
 CAMERA_MODEL = resource_path("models", "camera.onnx")
@@ -25,7 +24,7 @@ VERIFIER_PASS_FLOOR, VERIFIER_DOUBT_FLOOR = 0.5, 0.5  # single views; an alarm g
 
 @pytest.fixture(scope="module")
 def world():
-    return _world(int(os.environ.get("HULLWATCH_TEST_SEED") or secrets.randbelow(10_000)))  # set it to replay
+    return _world(random_test_seed())
 
 
 def _world(seed: int):
