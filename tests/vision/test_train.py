@@ -1,6 +1,6 @@
-"""`hullwatch train`'s core: real ultralytics training (tiny: 24 rendered 128x96 images, 8 of
-them for training, 30 short epochs at imgsz 128 with a high learning rate so the boxes mean
-something), stopped after epoch 15 and resumed, exported to ONNX with a card
+"""`hullwatch train`'s core: real ultralytics training (tiny: 48 rendered 128x96 images, 24 of
+them for training, 30 short epochs at imgsz 128 in batches of 4 with a high learning rate so
+the boxes mean something), stopped after epoch 15 and resumed, exported to ONNX with a card
 that vision.detect reads. The trained model is shared with test_onnx_detector.py and
 test_evaluate_dataset.py through `tiny_model()` (trained once per test session)."""
 from __future__ import annotations
@@ -17,12 +17,12 @@ import pytest
 from vision.classes import CLASSES
 
 _CACHE: dict = {}
-EPOCHS, STOP_AT = 30, 15
+EPOCHS, STOP_AT, BATCH = 30, 15, 4
 
 
 def tiny_model(tmp_path_factory) -> dict:
     """Render the tiny data set, train 15 epochs, stop, check the unfinished run is refused
-    without --resume, resume to epoch 30. Run once per session (~20-30 s; one torch thread,
+    without --resume, resume to epoch 30. Run once per session (~40 s; one torch thread,
     as the test machine's cores are shared)."""
     if "model" in _CACHE:
         return _CACHE
@@ -31,10 +31,14 @@ def tiny_model(tmp_path_factory) -> dict:
 
     root = tmp_path_factory.mktemp("tiny_train")
     data = root / "data"
-    build_synthetic_dataset(SyntheticSpec("camera", 24, seed=3, image_size=(128, 96)), data)
+    build_synthetic_dataset(SyntheticSpec("camera", 48, seed=3, image_size=(128, 96)), data)
     out = root / "models" / "tiny.onnx"
-    spec = TrainSpec("camera", data, out, epochs=EPOCHS, imgsz=128, seed=1, batch=8, workers=0, threads=1,
-                     hyperparameters=dict(optimizer="SGD", lr0=0.05, nbs=8, warmup_epochs=0, mosaic=0.0))
+    # 6 batches an epoch: the batch norms' running statistics (momentum 0.03) converge in 30
+    # epochs, so the exported model, which uses them, is the model that trained. With one
+    # batch an epoch they stayed 40 % at their initial values and the ONNX model was worse
+    # than the training loss said.
+    spec = TrainSpec("camera", data, out, epochs=EPOCHS, imgsz=128, seed=1, batch=BATCH, workers=0, threads=1,
+                     hyperparameters=dict(optimizer="SGD", lr0=0.02, nbs=BATCH, warmup_epochs=0, mosaic=0.0))
     first, second, logs = [], [], []
     t0 = time.monotonic()
     with pytest.raises(TrainingStopped) as stopped:
@@ -277,26 +281,37 @@ def test_sonar_trains_on_real_and_synthetic_sets_together(ultralytics_offline, n
         train_model(dataclasses.replace(spec, resume=True, data=(synth, real)))
 
 
-def test_fine_tuning_starts_from_an_earlier_models_weights(tiny, tmp_path):
+FROZEN = dict(optimizer="SGD", lr0=0.0, lrf=1.0, momentum=0.0, nbs=BATCH, warmup_epochs=0, mosaic=0.0)
+
+
+def frozen_epoch(tiny, out: Path, init=None) -> tuple[float, dict]:
+    """One epoch at learning rate 0: its training loss is the starting weights' own loss
+    on the same (seeded) batches. Returns the loss and the card."""
+    from vision.training.train import TrainSpec, train_model
+
+    reports = []
+    card = train_model(TrainSpec("camera", tiny["data"], out, epochs=1, imgsz=128, seed=1, batch=BATCH, workers=0,
+                                 threads=1, init=init, hyperparameters=FROZEN), on_epoch=reports.append)
+    return sum(reports[0].losses.values()), card
+
+
+def scratch_loss(tiny, tmp_path_factory) -> float:
+    """The frozen-epoch loss of untrained weights, once per session."""
+    if "scratch_loss" not in _CACHE:
+        _CACHE["scratch_loss"] = frozen_epoch(tiny, tmp_path_factory.mktemp("scratch") / "scratch.onnx")[0]
+    return _CACHE["scratch_loss"]
+
+
+def test_fine_tuning_starts_from_an_earlier_models_weights(tiny, tmp_path, tmp_path_factory):
     from vision.detect.model_card import sha256_of
     from vision.training.train import TrainError, TrainSpec, init_weights_of, train_model
 
     weights = init_weights_of(tiny["model"])
     assert weights.parent == tiny["work"] / "run" / "weights" and weights.name in ("best.pt", "last.pt")
-    # learning rate 0: the epoch's training loss is the starting weights' own loss, so a
-    # fine-tune starts where the earlier model ended, far below a start from scratch
-    frozen = dict(optimizer="SGD", lr0=0.0, lrf=1.0, momentum=0.0, nbs=8, warmup_epochs=0, mosaic=0.0)
-    reports = []
-    out = tmp_path / "tuned.onnx"
-    card = train_model(TrainSpec("camera", tiny["data"], out, epochs=1, imgsz=128, seed=1, batch=8, workers=0,
-                                 threads=1, init=tiny["model"], hyperparameters=frozen), on_epoch=reports.append)
-    loss = lambda r: sum(r.losses.values())  # noqa: E731
-    ended, started = loss(tiny["second"][-1]), loss(tiny["first"][0])
-    scratch = []
-    train_model(TrainSpec("camera", tiny["data"], tmp_path / "scratch.onnx", epochs=1, imgsz=128, seed=1, batch=8,
-                          workers=0, threads=1, hyperparameters=frozen), on_epoch=scratch.append)
-    assert abs(loss(reports[0]) - ended) < 0.5 * (started - ended)
-    assert loss(scratch[0]) > ended + 0.5 * (started - ended)
+    # a fine-tune starts where the earlier model ended, well below a start from scratch (on
+    # the same batches: 9.5 against 10.6 when measured)
+    own, card = frozen_epoch(tiny, tmp_path / "tuned.onnx", init=tiny["model"])
+    assert own < 0.95 * scratch_loss(tiny, tmp_path_factory)
     tr = card["training"]
     assert "fine-tuned from tiny.onnx" in tr["architecture"] and tr["init"]["weights_sha256"] == sha256_of(weights)
     assert str(tmp_path) not in json.dumps(tr["init"])  # no machine paths in a card
@@ -313,27 +328,30 @@ def test_fine_tuning_starts_from_an_earlier_models_weights(tiny, tmp_path):
                               threads=1, init=bad))
 
 
-def test_a_shipped_model_without_its_training_folder_is_fine_tuned_from_its_onnx(tiny, tmp_path):
+def test_a_shipped_model_without_its_training_folder_is_fine_tuned_from_its_onnx(tiny, tmp_path, tmp_path_factory):
     """A shipped model is an ONNX file only: its weights are read back into YOLO11n and
     training starts where the model is (the first epoch's loss, at learning rate 0, is the
-    model's own), not from scratch."""
+    loss of the checkpoint it was exported from), not from scratch."""
     from vision.detect.model_card import sha256_of
-    from vision.training.train import TrainError, TrainSpec, train_model
+    from vision.training.onnx_weights import TRAIN_MODE_IMAGES
+    from vision.training.train import TrainError, TrainSpec, init_weights_of, train_model
 
     shipped = tmp_path / "shipped" / "tiny.onnx"
     shipped.parent.mkdir()
     shutil.copy(tiny["model"], shipped)
-    frozen = dict(optimizer="SGD", lr0=0.0, lrf=1.0, momentum=0.0, nbs=8, warmup_epochs=0, mosaic=0.0)
     reports, logs = [], []
     card = train_model(TrainSpec("camera", tiny["data"], tmp_path / "tuned.onnx", epochs=1, imgsz=128, seed=1,
-                                 batch=8, workers=0, threads=1, init=shipped, hyperparameters=frozen),
+                                 batch=BATCH, workers=0, threads=1, init=shipped, hyperparameters=FROZEN),
                        on_epoch=reports.append, log=logs.append)
-    loss = lambda r: sum(r.losses.values())  # noqa: E731
-    ended, started = loss(tiny["second"][-1]), loss(tiny["first"][0])
-    assert abs(loss(reports[0]) - ended) < 0.5 * (started - ended)
+    readback = sum(reports[0].losses.values())
+    own = frozen_epoch(tiny, tmp_path / "own.onnx", init=init_weights_of(tiny["model"]))[0]
+    scratch = scratch_loss(tiny, tmp_path_factory)
+    assert abs(readback - own) < 0.2 * (scratch - own)  # 0.09 against 1.1 when measured
     run = json.loads((tmp_path / "tuned.train" / "run.json").read_text())
     rebuilt = run["init"]["rebuilt_from_onnx"]
     assert rebuilt["max_relative_output_change"] < 1e-4 and rebuilt["norms_calibrated"] > 50
+    train_split = json.loads((tiny["data"] / "card.json").read_text())["frames"]["train"]
+    assert rebuilt["train_mode_passes"] > 0 and rebuilt["train_mode_images"] == min(TRAIN_MODE_IMAGES, train_split)
     assert any("rebuilt trainable weights from tiny.onnx" in m for m in logs)
     assert "fine-tuned from tiny.onnx" in card["training"]["architecture"]
     assert card["training"]["init"]["rebuilt_from_onnx"]["onnx_sha256"] == sha256_of(shipped)

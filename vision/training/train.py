@@ -268,21 +268,26 @@ def init_weights_of(init) -> Path:
                      f"(give a .pt file, or a MODEL.onnx whose MODEL.train/ folder is still beside it)")
 
 
-def _rebuild_from_onnx(onnx_path: Path, work: Path, sets: list[TrainingSet], input_hw, log) -> tuple[Path, dict]:
+def _rebuild_from_onnx(onnx_path: Path, work: Path, sets: list[TrainingSet], run: dict, log) -> tuple[Path, dict]:
     """A trainable checkpoint of a model that is only an ONNX file (vision.training.onnx_weights),
-    its batch norms calibrated on the first training images."""
-    from .onnx_weights import OnnxWeightsError, checkpoint_from_onnx
+    its batch norms calibrated on the training images: clean ones, then augmented batches in
+    training mode, as the fine-tune will feed them."""
+    from .onnx_weights import OnnxWeightsError, augmented_batches, checkpoint_from_onnx
 
-    images = sorted(p for t in sets for p in (t.path / "images" / "train").iterdir()
-                    if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    dirs = [t.path / "images" / "train" for t in sets]
+    images = sorted(p for d in dirs for p in d.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
     step = max(1, len(images) // 32)
     out = work / "init_from_onnx.pt"
     try:
-        record = checkpoint_from_onnx(onnx_path, out, list(CLASSES), images[::step], tuple(input_hw), ARCHITECTURE)
+        batches = augmented_batches(dirs, list(CLASSES), run["train_imgsz"], run["batch"], run["hyperparameters"],
+                                    seed=run["seed"])
+        record = checkpoint_from_onnx(onnx_path, out, list(CLASSES), images[::step], tuple(run["input_hw"]),
+                                      ARCHITECTURE, train_batches=batches)
     except OnnxWeightsError as exc:
         raise TrainError(f"cannot start from {onnx_path}: {exc}") from None
     log(f"train: rebuilt trainable weights from {onnx_path.name} ({record['weights_loaded']} tensors, "
-        f"{record['norms_calibrated']} batch norms calibrated on {record['calibration_images']} images; "
+        f"{record['norms_calibrated']} batch norms calibrated on {record['calibration_images']} images and "
+        f"{record['train_mode_passes']} training-mode passes over {record['train_mode_images']} augmented ones; "
         f"largest output change {record['max_relative_output_change']:.1e})")
     return out, record
 
@@ -403,7 +408,7 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
 
             rebuilt = None
             if rebuild:
-                init_pt, rebuilt = _rebuild_from_onnx(Path(spec.init), work, sets, input_hw, log)
+                init_pt, rebuilt = _rebuild_from_onnx(Path(spec.init), work, sets, run, log)
             if rebuilt:
                 rebuilt = {"onnx_sha256": sha256_of(spec.init), **rebuilt}
             run["init"] = {"from": str(Path(spec.init).resolve()), "weights": str(init_pt),
