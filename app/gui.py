@@ -59,10 +59,13 @@ def run_gui(connect_url: str | None = None, duration_s: float | None = None, scr
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from hull.queries import load_open3d
+
     from .main_window import MainWindow
     from .qt_tasks import run_task
     from .station import EMBEDDED, Station, StationConfig
 
+    load_open3d()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("HullWatch")
     app.setOrganizationName("HullWatch")

@@ -15,6 +15,7 @@ from app.qt_niche_editor import QtNicheEditor
 from app.qt_planner import QtPlanner
 from app.qt_planner_results import coverage_role
 from app.qt_theme import colour
+from hull.queries import load_open3d
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 WIGLEY = DATA / "hulls" / "wigley.stl.gz"
@@ -24,6 +25,7 @@ PLAN_TIMEOUT_MS = 120_000
 
 
 def _panel(qtbot, vehicle=None) -> QtPlanner:
+    load_open3d()  # as app.gui.run_gui does before the window shows
     panel = QtPlanner(vehicle)
     qtbot.addWidget(panel)
     return panel
@@ -99,15 +101,19 @@ def test_plan_a_workboat_shows_its_legs_and_coverage_and_the_gui_stays_responsiv
     timer.setInterval(20)
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
     timer.start()
+    t0 = time.monotonic()
     with qtbot.waitSignal(panel.plan_ready, timeout=PLAN_TIMEOUT_MS) as blocker:
         panel.plan_button.click()
         assert panel.busy and panel.cancel_button.isEnabled() and not panel.plan_button.isEnabled()
+    planning_s = time.monotonic() - t0
     timer.stop()
     result = blocker.args[0]
     assert result is panel.result
-    # the event loop kept running while the planner ray-cast for seconds
+    # the event loop kept running while the planner ray-cast for seconds: Open3D's queries
+    # hold the GIL, so they go in slices (hull.queries); 0.1 s was the longest gap measured
+    # beside a training run, 0.46 s before the slicing
     gaps = [b - a for a, b in zip(ticks, ticks[1:])]
-    assert len(ticks) > 50 and max(gaps) < 1.0, (len(ticks), max(gaps, default=None))
+    assert len(ticks) > 0.5 * planning_s / 0.020 and max(gaps) < 0.5, (planning_s, len(ticks), max(gaps, default=None))
 
     plan = result.plan
     legs = panel.results.legs_table
