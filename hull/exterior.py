@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .mesh import TriangleMesh
-from .queries import raycasting_scene
+from .queries import RAYS_PER_CALL, raycasting_scene, sliced_query
 
 FAR_M_FACTOR = 3.0
 DECK_ZONE = 0.1  # the top tenth of the depth may also be judged from above
@@ -35,8 +35,6 @@ def _directions(normals: np.ndarray) -> list[np.ndarray]:
 
 def keep_exterior(mesh: TriangleMesh) -> tuple[TriangleMesh, int, int]:
     """(mesh of the faces seen from outside, wound outward; dropped count; flipped count)."""
-    import open3d as o3d
-
     scene = raycasting_scene(mesh)
     lo, hi = mesh.bounds()
     far = FAR_M_FACTOR * float(np.linalg.norm(hi - lo))
@@ -50,7 +48,8 @@ def keep_exterior(mesh: TriangleMesh) -> tuple[TriangleMesh, int, int]:
         for d in _directions(sign * normals):
             origins = centers + d * far
             rays = np.concatenate([origins, -d], axis=1).astype(np.float32)
-            hit = scene.cast_rays(o3d.core.Tensor(rays))["primitive_ids"].numpy().astype(np.int64)
+            hit = sliced_query(scene.cast_rays, rays, RAYS_PER_CALL, ("primitive_ids",))["primitive_ids"]
+            hit = hit.astype(np.int64)
             allowed = in_deck_zone | (d[:, 2] <= FROM_ABOVE_Z)
             seen |= (hit == ids) & allowed
     keep = seen_front | seen_back
@@ -67,8 +66,6 @@ def drop_doubled_sheets(mesh: TriangleMesh) -> tuple[TriangleMesh, int]:
     """A surface modelled twice (two patches on top of each other, facing the same way) is
     kept once: each face looks a hair outward along its normal; if another face lies right
     there, facing the same way, the one with the higher index goes."""
-    import open3d as o3d
-
     lo, hi = mesh.bounds()
     gap = SHEET_GAP_FACTOR * float(np.linalg.norm(hi - lo))
     scene = raycasting_scene(mesh)
@@ -78,9 +75,9 @@ def drop_doubled_sheets(mesh: TriangleMesh) -> tuple[TriangleMesh, int]:
     for sign in (1.0, -1.0):  # the twin may lie just outside or just inside
         origins = centers - sign * normals * gap
         rays = np.concatenate([origins, sign * normals], axis=1).astype(np.float32)
-        ans = scene.cast_rays(o3d.core.Tensor(rays))
-        t = ans["t_hit"].numpy()
-        hit = ans["primitive_ids"].numpy().astype(np.int64)
+        ans = sliced_query(scene.cast_rays, rays, RAYS_PER_CALL, ("t_hit", "primitive_ids"))
+        t = ans["t_hit"]
+        hit = ans["primitive_ids"].astype(np.int64)
         valid = np.isfinite(t) & (hit < mesh.n_faces)
         other = np.where(valid, hit, ids)
         # the first hit may be the face itself: then look again from just past it
@@ -88,10 +85,10 @@ def drop_doubled_sheets(mesh: TriangleMesh) -> tuple[TriangleMesh, int]:
         if same_face.any():
             rays2 = rays[same_face].copy()
             rays2[:, :3] = centers[same_face] + sign * normals[same_face] * (gap * 0.01)
-            ans2 = scene.cast_rays(o3d.core.Tensor(rays2))
-            t[same_face] = ans2["t_hit"].numpy() + gap * 1.01
-            other[same_face] = np.where(np.isfinite(ans2["t_hit"].numpy()),
-                                        ans2["primitive_ids"].numpy().astype(np.int64), ids[same_face])
+            ans2 = sliced_query(scene.cast_rays, rays2, RAYS_PER_CALL, ("t_hit", "primitive_ids"))
+            t[same_face] = ans2["t_hit"] + gap * 1.01
+            other[same_face] = np.where(np.isfinite(ans2["t_hit"]), ans2["primitive_ids"].astype(np.int64),
+                                        ids[same_face])
         near = np.isfinite(t) & (t <= 2.0 * gap) & (other != ids)
         other = np.clip(other, 0, mesh.n_faces - 1)
         twin = near & (np.einsum("ij,ij->i", normals, normals[other]) > 0.9)

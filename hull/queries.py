@@ -15,8 +15,8 @@ from .niche import CONTAINS_MARGIN_M
 
 BOTTOM_NORMAL_Z = -0.7  # a surface facing down steeper than ~45 degrees is "bottom"
 # Open3D's queries hold the GIL for their whole call, so one big call from a worker thread
-# freezes the window; in slices each call stays near 10 ms (measured on a 90k-face hull:
-# closest points ~30 us each, rays ~0.4 us each).
+# freezes the window; in slices each call stays near 10 ms (measured on an 80k-triangle
+# mesh: closest points ~30 us each, rays ~0.4 us each).
 CLOSEST_POINTS_PER_CALL = 512
 RAYS_PER_CALL = 32_768
 
@@ -56,12 +56,12 @@ class RayHits:
 
 
 def load_open3d() -> None:
-    """Import Open3D now. Its native module's set-up holds the GIL (0.3 s here, a second on a
-    busy machine): a window imports it before it shows, not in a worker thread later."""
+    """Import Open3D now. Its native module's set-up holds the GIL (0.3 s measured here,
+    longer on a busy machine): a window imports it before it shows, not in a worker later."""
     import open3d  # noqa: F401
 
 
-def _sliced(query, items: np.ndarray, per_call: int, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+def sliced_query(query, items: np.ndarray, per_call: int, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
     """query(Tensor) -> dict of tensors, called on slices of `items` and joined (numpy)."""
     import open3d as o3d
 
@@ -97,7 +97,7 @@ class HullQueries:
 
     def closest_points(self, points_h: np.ndarray) -> ClosestPoints:
         pts = np.atleast_2d(np.asarray(points_h, dtype=np.float32))
-        ans = _sliced(self._get_scene().compute_closest_points, pts, CLOSEST_POINTS_PER_CALL,
+        ans = sliced_query(self._get_scene().compute_closest_points, pts, CLOSEST_POINTS_PER_CALL,
                       ("points", "primitive_ids"))
         on = ans["points"].astype(np.float64)
         ids = ans["primitive_ids"].astype(np.int64)
@@ -126,7 +126,7 @@ class HullQueries:
     def is_inside(self, points_h: np.ndarray) -> np.ndarray:
         """For a closed hull: a ray parity test (robust at sharp edges, unlike normals)."""
         pts = np.atleast_2d(np.asarray(points_h, dtype=np.float32))
-        occ = _sliced(lambda t: {"occupancy": self._get_scene().compute_occupancy(t)}, pts, RAYS_PER_CALL,
+        occ = sliced_query(lambda t: {"occupancy": self._get_scene().compute_occupancy(t)}, pts, RAYS_PER_CALL,
                       ("occupancy",))
         return occ["occupancy"].astype(bool)
 
@@ -136,7 +136,7 @@ class HullQueries:
         d = np.atleast_2d(np.asarray(directions_h, dtype=np.float64))
         d = d / np.linalg.norm(d, axis=1, keepdims=True)
         rays = np.concatenate([np.broadcast_to(o, d.shape), d], axis=1).astype(np.float32)
-        ans = _sliced(self._get_scene().cast_rays, rays, RAYS_PER_CALL, ("t_hit", "primitive_ids"))
+        ans = sliced_query(self._get_scene().cast_rays, rays, RAYS_PER_CALL, ("t_hit", "primitive_ids"))
         t = ans["t_hit"].astype(np.float64)
         ids = ans["primitive_ids"].astype(np.int64)
         miss = ~np.isfinite(t) | (t > max_range_m) | (ids == np.iinfo(np.uint32).max)
