@@ -105,9 +105,10 @@ def augmented_batches(image_dirs: list[Path], classes: list[str], imgsz: int, ba
     return batches
 
 
-def _batch_statistics(model, norms: dict, batches: list) -> dict:
+def _norm_statistics(model, norms: dict, inputs: list, train: bool) -> tuple[dict, list]:
     """Each norm's input mean and (unbiased, as running_var keeps it) variance, averaged
-    over the batches, with the model in training mode."""
+    over the input batches, with the model in training or eval mode; and the model's
+    outputs. The model is left in eval mode."""
     import torch
 
     sums, hooks = {}, []
@@ -118,16 +119,15 @@ def _batch_statistics(model, norms: dict, batches: list) -> dict:
             m0, v0 = sums.get(name, (0.0, 0.0))
             sums[name] = (m0 + mean, v0 + var)
         hooks.append(bn.register_forward_hook(grab))
-    model.train()
+    model.train(train)
     try:
         with torch.no_grad():
-            for b in batches:
-                model(b["img"])
+            outputs = [model(x) for x in inputs]
     finally:
         for h in hooks:
             h.remove()
         model.eval()
-    return {name: (m / len(batches), v / len(batches)) for name, (m, v) in sums.items()}
+    return {name: (m / len(inputs), v / len(inputs)) for name, (m, v) in sums.items()}, outputs
 
 
 def checkpoint_from_onnx(onnx_path, out_pt, classes: list[str], calibration_images: list[Path],
@@ -175,17 +175,9 @@ def checkpoint_from_onnx(onnx_path, out_pt, classes: list[str], calibration_imag
                 m.bias.copy_(take(f"{name}.bias", m.bias.shape))
 
     x = _calibration_batch(calibration_images, input_hw)
-    stats, hooks = {}, []
-    for name, m in convs.items():
-        def grab(_mod, inp, _out, name=name):
-            y = inp[0].detach()
-            stats[name] = (y.mean(dim=(0, 2, 3)), y.var(dim=(0, 2, 3), unbiased=False))
-        hooks.append(m.bn.register_forward_hook(grab))
-    model.eval()
-    with torch.no_grad():
-        before = model(x)[0]
-    for h in hooks:
-        h.remove()
+    norms = {name: m.bn for name, m in convs.items()}
+    stats, (before, *_) = _norm_statistics(model, norms, [x], train=False)
+    before = before[0]
 
     def set_statistics(stats):
         with torch.no_grad():
@@ -198,7 +190,7 @@ def checkpoint_from_onnx(onnx_path, out_pt, classes: list[str], calibration_imag
 
     set_statistics(stats)
     for _ in range(TRAIN_MODE_PASSES if train_batches else 0):
-        set_statistics(_batch_statistics(model, {name: m.bn for name, m in convs.items()}, train_batches))
+        set_statistics(_norm_statistics(model, norms, [b["img"] for b in train_batches], train=True)[0])
     with torch.no_grad():
         after = model(x)[0]
     change = float((after - before).abs().max() / (before.abs().max() + 1e-9))
