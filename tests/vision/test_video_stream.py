@@ -394,6 +394,7 @@ def test_a_lost_packet_marks_frames_damaged_until_the_next_idr(source):
     relay.settimeout(0.1)
     dropped_ts = []
     done = threading.Event()
+    frame_stamps = []  # the relay numbers frames by their RTP timestamps, not by the clock
 
     def run_relay() -> None:
         while not done.is_set():
@@ -402,22 +403,22 @@ def test_a_lost_packet_marks_frames_damaged_until_the_next_idr(source):
             except socket.timeout:
                 continue
             pkt = parse_rtp(data)
+            if pkt is not None and pkt.timestamp not in frame_stamps:
+                frame_stamps.append(pkt.timestamp)
+            # a fragment (not the last) of the first P frame from 20 on that is fragmented,
+            # so the loss lies between the IDRs at 15 and 30 however the threads are scheduled
             if pkt is not None and not dropped_ts and not pkt.marker and pkt.payload[0] & 0x1F == 28 \
-                    and frame_n[0] == 20:  # a middle fragment of P frame 20
+                    and 20 <= frame_stamps.index(pkt.timestamp) < 30:
                 dropped_ts.append(pkt.timestamp)
                 continue
             relay.sendto(data, ("127.0.0.1", src.local_port))
 
-    frame_n = [0]
     thread = threading.Thread(target=run_relay, daemon=True)
     thread.start()
     collector = Collector(src)
     try:
         with RtpH264Sender("127.0.0.1", relay.getsockname()[1], W, H, FPS, gop=15) as tx:
-            def tick(n):
-                frame_n[0] = n + 1
-
-            stream(tx, range(40), between=tick)
+            stream(tx, range(40))
         collector.wait_for(40)
     finally:
         done.set()
