@@ -281,7 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a YOLO11n detector on a data set; writes MODEL.onnx and its card",
                        description="Trains YOLO11n from scratch (ultralytics, offline, all CPU cores, fixed seed) on a "
                                    "YOLO data set from `hullwatch dataset`, exports MODEL.onnx with a fixed input "
-                                   "(rectangular like the data: 480x640 for 640x480 video) and writes MODEL.card.json: "
+                                   "(rectangular like the data: 480x640 for 640x480 video; for sets of several shapes, the "
+                                   "smallest input that holds each at its training scale) and writes MODEL.card.json: "
                                    "classes, input size, per-class thresholds chosen on the val split (alarm classes: "
                                    "max recall within 0.5 false alarms per minute at 10 frames/s on its object-free "
                                    "images), metrics on the held-out test split, training record and licences. "

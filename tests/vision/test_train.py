@@ -160,6 +160,11 @@ def test_imgsz_and_input_shapes():
     assert input_hw_for(640, (640, 360)) == (384, 640)  # sonar fan, padded up to a stride multiple
     assert input_hw_for(480, (320, 480)) == (480, 320)  # the real FLS frames are portrait
     assert input_hw_for((480, 640), (320, 480)) == (480, 640)
+    # real FLS frames and rendered fans together: an input that holds both at their training
+    # scale, not the fans' 192x320, which would shrink the real frames to 0.6 of it
+    assert input_hw_for(320, [(320, 480), (640, 360)]) == (320, 320)
+    assert input_hw_for(640, [(640, 480), (640, 360)]) == (480, 640)
+    assert input_hw_for(640, [(640, 480)]) == input_hw_for(640, (640, 480))
 
 
 # ---- alarm operating thresholds (issue 5) --------------------------------------------------
@@ -261,6 +266,8 @@ def test_sonar_trains_on_real_and_synthetic_sets_together(ultralytics_offline, n
         assert str(d / "images" / "train") in union and str(d / "images" / "val") in union
     run = json.loads((work / "run.json").read_text())
     assert run["data"] == [str(real), str(synth)]
+    assert run["image_sizes"] == [[320, 480], [96, 54]]
+    assert card["input_hw"] == [64, 64]  # the portrait real frames' 64 rows and the fans' 64 columns
     tr = card["training"]
     assert tr["dataset"]["union_of"] == [real.name, synth.name]  # names: a card carries no machine paths
     assert [d["path"] for d in tr["datasets"]] == [real.name, synth.name]

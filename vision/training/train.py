@@ -118,15 +118,25 @@ def parse_imgsz(text: str) -> int | tuple[int, int]:
     return values[0] if len(values) == 1 else (values[0], values[1])
 
 
-def input_hw_for(imgsz, image_wh: tuple[int, int]) -> tuple[int, int]:
+def input_hw_for(imgsz, image_wh) -> tuple[int, int]:
     """The exported input (h, w): given, or the data's aspect with the long side imgsz,
-    rounded up to multiples of 32 (640x480 video -> 480x640; a 640x360 fan -> 384x640)."""
+    rounded up to multiples of 32 (640x480 video -> 480x640; a 640x360 fan -> 384x640).
+    `image_wh` may list the frame sizes of several data sets: the input then holds each of
+    them at the scale training gave it (long side imgsz), so real 320x480 sonar frames and
+    640x360 rendered fans at 320 -> 320x320, where the fans' 192x320 would show the real
+    frames at 0.6 of their training scale (measured on a fine-tune's real test frames:
+    container mAP50-95 0.49 at 192x320, 0.64 at 320x320)."""
     if isinstance(imgsz, (tuple, list)):
         return int(imgsz[0]), int(imgsz[1])
-    w, h = image_wh
-    s = int(imgsz) / max(w, h)
-    up = lambda v: max(STRIDE, int(math.ceil(v * s / STRIDE - 1e-9)) * STRIDE)  # noqa: E731
-    return up(h), up(w)
+    sizes = [image_wh] if isinstance(image_wh[0], (int, float)) else list(image_wh)
+
+    def one(w, h):
+        s = int(imgsz) / max(w, h)
+        up = lambda v: max(STRIDE, int(math.ceil(v * s / STRIDE - 1e-9)) * STRIDE)  # noqa: E731
+        return up(h), up(w)
+
+    fits = [one(*wh) for wh in sizes]
+    return max(h for h, _ in fits), max(w for _, w in fits)
 
 
 def work_dir_for(output) -> Path:
@@ -249,6 +259,11 @@ def _frame_size(sets: list[TrainingSet]) -> tuple[int, int]:
     for t in sets:
         weights[tuple(t.image_wh)] += t.n_train
     return weights.most_common(1)[0][0]
+
+
+def _frame_sizes(sets: list[TrainingSet]) -> list[tuple[int, int]]:
+    """Each set's sampled frame size, once each, in the sets' order."""
+    return list(dict.fromkeys(tuple(t.image_wh) for t in sets))
 
 
 def init_weights_of(init) -> Path:
@@ -380,12 +395,12 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
     import_ultralytics()  # UltralyticsUnavailable when the train extra is missing: before any file is written
     if not spec.resume:
         imgsz = spec.imgsz if spec.imgsz is not None else DEFAULT_IMGSZ
-        input_hw = input_hw_for(imgsz, image_wh)
+        input_hw = input_hw_for(imgsz, _frame_sizes(sets))
         run = {"format": RUN_FORMAT, "version": 1, "status": "running", "kind": spec.kind,
                "data": [str(t.ds.yaml_path.parent.resolve()) for t in sets] if multi
                else str(ds.yaml_path.parent.resolve()), "output": str(output.resolve()),
                "epochs": int(spec.epochs or DEFAULT_EPOCHS), "train_imgsz": max(input_hw), "input_hw": list(input_hw),
-               "image_wh": list(image_wh), "seed": int(spec.seed), "batch": int(spec.batch),
+               "image_wh": list(image_wh), "image_sizes": [list(wh) for wh in _frame_sizes(sets)], "seed": int(spec.seed), "batch": int(spec.batch),
                "hyperparameters": dict(spec.hyperparameters), "hours": spec.hours, "epochs_completed": 0,
                "train_wall_time_s": 0.0,
                "resumes": 0}
@@ -613,8 +628,8 @@ def _resume_settings(spec: TrainSpec, work: Path, run: dict | None, last: Path) 
         raise TrainError(f"the stopped training in {work} runs {run['epochs']} epochs: a resumed run keeps its "
                          f"settings (omit --epochs), or delete {work} to start afresh")
     if spec.imgsz is not None:
-        image_wh = tuple(run["image_wh"])
-        if list(input_hw_for(spec.imgsz, image_wh)) != list(run["input_hw"]):
+        sizes = [tuple(wh) for wh in run.get("image_sizes", [run["image_wh"]])]
+        if list(input_hw_for(spec.imgsz, sizes)) != list(run["input_hw"]):
             raise TrainError(f"the stopped training in {work} uses input {run['input_hw']}: a resumed run keeps "
                              f"its settings (omit --imgsz)")
     return run
