@@ -33,7 +33,9 @@ Per row: track-confirmed alarms per minute of bare plating, of clutter, and of b
 together (the object-free sweep, against the camera's goal of <= 0.5 a minute; clutter
 passes aim at every distractor, so the more clutter minutes, the harsher the figure),
 where they rose, and containers alarmed (a container alarm's track with IoU >= 0.3 on the
-container's fan box in some ping) of those shown; per model, the operating row (the most
+container's fan box in some ping) of those shown, and the pings in which the detector's own
+box covers the container at that level (single pings, before tracking: whether a miss is the
+detector's or the tracker's); per model, the operating row (the most
 containers within the goal). Results: a table on stdout and
 bench/results/bench_sonar_alarms.json.
 """
@@ -234,6 +236,24 @@ def _found(entry: dict, det: ReplayDetector, cid: int) -> bool:
     return False
 
 
+def ping_hits(entries: list[dict], index: int, cid: int, thr: float) -> tuple[int, int]:
+    """(pings in which a container box at or above thr covers the pass's container, pings
+    that show it): single-ping recall, before any tracking."""
+    from vision.detections import box_iou
+
+    hits = shown = 0
+    for e in entries:
+        for p in e["pings"]:
+            truth = [b for nm, _, b in p.truth if nm == e["target"]]
+            if not truth:
+                continue
+            shown += 1
+            raw = p.raw[index]
+            boxes = raw.xyxy[(raw.class_id == cid) & (raw.confidence >= thr)].astype(float)
+            hits += bool(len(boxes)) and box_iou(np.array([truth[0]], float), boxes).max() >= MATCH_IOU
+    return hits, shown
+
+
 def model_rows(index: int, detector, rows_thr, bare, clutter, containers) -> list[dict]:
     cid = detector.classes.index("parasitic_container")
     card = detector.card
@@ -244,6 +264,7 @@ def model_rows(index: int, detector, rows_thr, bare, clutter, containers) -> lis
         false_alarms = [f"{a.class_name} at {e['target']}" for e in clutter for a in replay(e["pings"], det)[0]]
         judged = [e for e in containers if e["shown"]]
         found = sum(_found(e, det, cid) for e in judged)
+        hits, shown_pings = ping_hits(judged, index, cid, thr)
         minutes, bare_minutes = _minutes(clutter), _minutes(bare)
         sweep = (len(bare_alarms) + len(false_alarms)) / (minutes + bare_minutes) if minutes + bare_minutes else None
         rows.append({"container_threshold": thr, "bare_minutes": round(bare_minutes, 3),
@@ -252,7 +273,8 @@ def model_rows(index: int, detector, rows_thr, bare, clutter, containers) -> lis
                      "alarms_per_min": _rate(false_alarms, minutes), "object_free_alarms_per_min": sweep,
                      "goal_met": sweep is not None and sweep <= ba.GOAL_ALARMS_PER_MIN,
                      "alarm_places": sorted(set(false_alarms + bare_alarms)), "containers_shown": len(judged),
-                     "containers_found": found, "found_fraction": found / len(judged) if judged else None})
+                     "containers_found": found, "found_fraction": found / len(judged) if judged else None,
+                     "container_pings_shown": shown_pings, "container_pings_detected": hits})
     return rows
 
 
@@ -268,12 +290,13 @@ def operating_row(rows: list[dict]) -> dict | None:
 def _print_rows(m: dict) -> None:
     print(f"model {m['model']} (card threshold {m['card_container_threshold']})")
     print(f"{'threshold':>9} {'bare /min':>9} {'clutter /min':>12} {'object-free /min':>16} "
-          f"{'containers alarmed':>19}  where")
+          f"{'containers alarmed':>19} {'pings':>11}  where")
     for r in m["rows"]:
         frac = "n/a" if r["found_fraction"] is None else f"{100 * r['found_fraction']:.0f} %"
         print(f"{r['container_threshold']:>9.2f} {_fmt(r['bare_alarms_per_min']):>9} {_fmt(r['alarms_per_min']):>12} "
               f"{_fmt(r['object_free_alarms_per_min']):>16} {r['containers_found']:>5} / {r['containers_shown']:<3} "
-              f"{frac:>7}  {', '.join(r['alarm_places']) or '-'}")
+              f"{frac:>7} {r['container_pings_detected']:>5}/{r['container_pings_shown']:<5}  "
+              f"{', '.join(r['alarm_places']) or '-'}")
     best = m["operating_threshold"]
     print("  operating point: " + ("no row meets the goal" if best is None else
                                    f"{best:.2f} (most containers within the goal, then fewest alarms)"))

@@ -15,7 +15,7 @@ from sim.sonar_render import MultibeamConfig, SonarScene
 from tests.hull.shapes import box_mesh
 from vision.classes import CLASS_ID
 from vision.training.synthetic_dataset import (DEFAULT_SIZE, SONAR_MIN_CONTRAST, SyntheticRenderer, SyntheticSpec,
-                                               _fan_box, fan_object_ids, sonar_fan_boxes)
+                                               _fan_box, fan_object_ids, sonar_echo_contrast, sonar_fan_boxes)
 from vision.training.yolo_layout import label_line
 
 BOX = box_mesh(40.0, 10.0, 8.0, n=8)  # port side at y = +5
@@ -151,8 +151,8 @@ def test_a_rendered_set_labels_exactly_the_echoes_that_stand_out(rendered):
 
 def test_a_label_boxes_the_pixels_that_show_the_echo_not_every_first_hit(rendered):
     """An object's first hits can reach far past what the fan shows of it (a bag's far end at
-    grazing incidence, a blade edge-on): the label is the box of the pixels whose echo clears
-    the noise floor, inside the box of all its first hits."""
+    grazing incidence, a blade edge-on): the label lies inside the box of the pixels whose
+    echo clears the noise floor, which lies inside the box of all its first hits."""
     shrunk = 0
     for sample in rendered:
         fan, _, _ = sonar_fan_boxes(sample.frame, SIZE)
@@ -162,8 +162,39 @@ def test_a_label_boxes_the_pixels_that_show_the_echo_not_every_first_hit(rendere
         for _, box, name in sample.labels:
             k = names.index(name) + 1
             ys, xs = np.nonzero(ids == k)
-            assert box == (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+            sx0, sy0, sx1, sy1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+            assert sx0 <= box[0] and sy0 <= box[1] and box[2] <= sx1 and box[3] <= sy1
             hx0, hy0, hx1, hy1 = _fan_box(fan, sample.frame.boxes_polar[k - 1][2], pad)  # all first hits
-            assert hx0 - 1 <= box[0] and hy0 - 1 <= box[1] and box[2] <= hx1 + 1 and box[3] <= hy1 + 1
+            assert hx0 - 1 <= sx0 and hy0 - 1 <= sy0 and sx1 <= hx1 + 1 and sy1 <= hy1 + 1
             shrunk += (box[2] - box[0]) * (box[3] - box[1]) < 0.8 * (hx1 - hx0) * (hy1 - hy0)
     assert shrunk > 0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_tube_along_the_look_direction_is_labelled_by_the_end_that_stands_out(seed):
+    """A torpedo lying on plating the fan grazes, along the sonar's line of sight, as a sweep
+    passes it: its near end is a bright echo, its length as bright as the plating beside it.
+    The label boxes the end (and the object counts as shown), where the mean over all its
+    pixels would call it too faint and a box over its length would ask for plating."""
+    from sim.sensor_streams import EMBEDDED_MULTIBEAM
+    from vision.training.view_sampling import fan_along_surface
+
+    tube = PlantedObject("tube", "torpedo", (13.5, 5.12, 4.0), (0.0, 1.0, 0.0), (1.0, 0.0, 0.0), (1.6, 0.25, 0.25),
+                         "hull", (0.3, 0.3, 0.3), 0.45)
+    pos = np.array([10.0, 6.5, 4.0])  # 1.5 m off the port side, the fan laid along it looking 3 m ahead
+    f, u = fan_along_surface(pos, np.array([13.0, 5.0, 4.0]), np.array([0.0, 1.0, 0.0]), np.random.default_rng(0),
+                             roll_sigma_deg=0.0)
+    cfg = dataclasses.replace(EMBEDDED_MULTIBEAM, max_range_m=6.0)
+    frame = SonarScene(BOX, [tube]).render(tuple(pos), tuple(f), tuple(u), cfg, np.random.default_rng(seed))
+    fan, boxes, echo = sonar_fan_boxes(frame, SIZE)
+    pad = int(round(frame.min_range_m / frame.range_resolution_m))
+    ids, bins = fan_object_ids(fan, frame.object_ids, pad)
+    ys, xs = np.nonzero(ids == 1)
+    whole = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+    assert sonar_echo_contrast(fan.image, ids, bins, 1, whole) < SONAR_MIN_CONTRAST / 4  # its length: plating
+    assert echo[0] >= SONAR_MIN_CONTRAST  # its end: shown
+    x0, y0, x1, y1 = boxes[0][2]
+    assert whole[0] <= x0 and whole[1] <= y0 and x1 <= whole[2] and y1 <= whole[3]
+    assert (y1 - y0) < 0.25 * (whole[3] - whole[1])  # the end, not the length
+    near_end = whole[3]  # the fan's apex is at the bottom, range grows upwards: the near end is the lowest row
+    assert near_end - y1 <= 2
