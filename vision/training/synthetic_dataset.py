@@ -612,17 +612,18 @@ def sonar_echo_shown(image: np.ndarray, fan_ids: np.ndarray, fan_bins: np.ndarra
     the whole length, or no label because the length's mean is faint, teaches neither."""
     from scipy.ndimage import uniform_filter
 
+    xa, ya, xb, yb = _ring_window(box, fan_ids.shape)
+    own, bins = fan_ids[ya:yb, xa:xb] == oid, fan_bins[ya:yb, xa:xb]
     stats = _ring_stats(image, fan_ids, fan_bins, box)
-    if stats is None:
-        return box, sonar_echo_contrast(image, fan_ids, fan_bins, oid, box)
-    (xa, ya, xb, yb), q50, spread = stats
-    own = fan_ids[ya:yb, xa:xb] == oid
+    if stats is None or np.unique(bins[own]).size < SONAR_MIN_ECHO_BINS:
+        return box, sonar_echo_contrast(image, fan_ids, fan_bins, oid, box)  # 0 or inf: no ring to judge by
+    _, q50, spread = stats
     grey = image[ya:yb, xa:xb].astype(np.float32)
     weight = uniform_filter(own.astype(np.float32), SONAR_SHOWN_WINDOW, mode="constant")
     local = uniform_filter(np.where(own, grey, 0.0), SONAR_SHOWN_WINDOW, mode="constant") / np.maximum(weight, 1e-6)
     out = own & (local >= q50 + SONAR_MIN_CONTRAST * spread)
-    if np.unique(fan_bins[ya:yb, xa:xb][out]).size < SONAR_MIN_ECHO_BINS:
-        return box, sonar_echo_contrast(image, fan_ids, fan_bins, oid, box)
+    if np.unique(bins[out]).size < SONAR_MIN_ECHO_BINS:  # no part stands out: all its pixels, judged together
+        return box, float((grey[own].mean() - q50) / spread)
     ys, xs = np.nonzero(out)
     part = (float(xa + xs.min()), float(ya + ys.min()), float(xa + xs.max() + 1), float(ya + ys.max() + 1))
     return part, float((grey[out].mean() - q50) / spread)
@@ -667,25 +668,31 @@ def sonar_echo_contrast(image: np.ndarray, fan_ids: np.ndarray, fan_bins: np.nda
     (`fan_object_ids`); the ring leaves out the box, other objects' echoes and what lies
     outside the fan. 0 when fewer than SONAR_MIN_ECHO_BINS bins of the echo are shown (a
     speck, or an echo that other echoes or the fan's edge hide)."""
-    own = fan_ids == oid
-    if np.unique(fan_bins[own]).size < SONAR_MIN_ECHO_BINS:
+    xa, ya, xb, yb = _ring_window(box, fan_ids.shape)
+    own = fan_ids[ya:yb, xa:xb] == oid  # the object's pixels all lie in its box
+    if np.unique(fan_bins[ya:yb, xa:xb][own]).size < SONAR_MIN_ECHO_BINS:
         return 0.0
     stats = _ring_stats(image, fan_ids, fan_bins, box)
     if stats is None:
         return float("inf")  # the echo fills the fan around it: nothing to compare with, not faint
-    (xa, ya, xb, yb), q50, spread = stats
-    mine = own[ya:yb, xa:xb]
-    return float((image[ya:yb, xa:xb][mine].astype(np.float64).mean() - q50) / spread)
+    _, q50, spread = stats
+    return float((image[ya:yb, xa:xb][own].astype(np.float64).mean() - q50) / spread)
+
+
+def _ring_window(box, shape) -> tuple[int, int, int, int]:
+    """(xa, ya, xb, yb): `box` plus the margin its ring of background is taken from."""
+    h, w = shape
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    m = max(6, (x1 - x0) // 4, (y1 - y0) // 4)
+    return max(0, x0 - m), max(0, y0 - m), min(w, x1 + m + 1), min(h, y1 + m + 1)
 
 
 def _ring_stats(image, fan_ids, fan_bins, box):
     """((xa, ya, xb, yb), median, spread) of the ring of background around `box`: the window
     `box` plus a margin, less the box, every object's echo and what lies outside the fan;
     spread = its interquartile range, at least SONAR_MIN_SPREAD. None when no ring is left."""
-    h, w = fan_ids.shape
     x0, y0, x1, y1 = (int(round(v)) for v in box)
-    m = max(6, (x1 - x0) // 4, (y1 - y0) // 4)
-    xa, ya, xb, yb = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m + 1), min(h, y1 + m + 1)
+    xa, ya, xb, yb = _ring_window(box, fan_ids.shape)
     ring = (fan_ids[ya:yb, xa:xb] == 0) & (fan_bins[ya:yb, xa:xb] >= 0)
     ring[max(0, y0 - ya):max(0, y1 - ya + 1), max(0, x0 - xa):max(0, x1 - xa + 1)] = False
     if not ring.any():

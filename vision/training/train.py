@@ -400,7 +400,8 @@ def train_model(spec: TrainSpec, *, log: Callable[[str], None] | None = None,
                "data": [str(t.ds.yaml_path.parent.resolve()) for t in sets] if multi
                else str(ds.yaml_path.parent.resolve()), "output": str(output.resolve()),
                "epochs": int(spec.epochs or DEFAULT_EPOCHS), "train_imgsz": max(input_hw), "input_hw": list(input_hw),
-               "image_wh": list(image_wh), "image_sizes": [list(wh) for wh in _frame_sizes(sets)], "seed": int(spec.seed), "batch": int(spec.batch),
+               "image_wh": list(image_wh), "image_sizes": [list(wh) for wh in _frame_sizes(sets)],
+               "seed": int(spec.seed), "batch": int(spec.batch),
                "hyperparameters": dict(spec.hyperparameters), "hours": spec.hours, "epochs_completed": 0,
                "train_wall_time_s": 0.0,
                "resumes": 0}
