@@ -250,7 +250,7 @@ def ping_hits(entries: list[dict], index: int, cid: int, thr: float) -> tuple[in
             shown += 1
             raw = p.raw[index]
             boxes = raw.xyxy[(raw.class_id == cid) & (raw.confidence >= thr)].astype(float)
-            hits += bool(len(boxes)) and box_iou(np.array([truth[0]], float), boxes).max() >= MATCH_IOU
+            hits += int(bool(len(boxes)) and box_iou(np.array([truth[0]], float), boxes).max() >= MATCH_IOU)
     return hits, shown
 
 
