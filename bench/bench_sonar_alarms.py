@@ -24,7 +24,9 @@ beside the sonar.
 
 The model runs ONCE per ping, down to the weakest level any row needs; each row replays
 those raw detections through a fresh ByteTracker and AlarmBook (the live pipeline's step,
-DetectionPipeline._process) at its container / anomaly threshold. Why: the model card's
+DetectionPipeline._process) at its container / anomaly threshold. The card's hull-fitting
+suppression and alarm evidence apply as they do live; a model whose card names an alarm
+verifier is given twice, with its second look on each ping's fan and without. Why: the model card's
 rule counts false alarms per single frame on unrelated val views, but one fender that
 scores 0.6 in every ping of a pass raises one alarm, not one per ping, and the sonar's
 operating point should be chosen on what the pilot gets.
@@ -104,6 +106,7 @@ def bare_poses(ew, n: int, rng, range_m: float):
 class Ping:
     truth: list  # (name, class, fan box) of what the ping shows
     raw: list  # each model's Detections down to its floor
+    image: np.ndarray  # the fan, for the alarm verifier's second look and the alarm snapshot
 
 
 def render_pass(world, poses, cfg, seed: int, detectors, floors) -> list[Ping]:
@@ -115,15 +118,17 @@ def render_pass(world, poses, cfg, seed: int, detectors, floors) -> list[Ping]:
         frame = world.render_sonar(pose, cfg, rng)
         fan, boxes, contrast = sonar_fan_boxes(frame, FAN_SIZE)
         shown = [b for b, k in zip(boxes, contrast) if k >= SONAR_MIN_CONTRAST]
-        out.append(Ping(shown, [d(fan.image, conf=f) for d, f in zip(detectors, floors)]))
+        out.append(Ping(shown, [d(fan.image, conf=f) for d, f in zip(detectors, floors)], fan.image))
     return out
 
 
 class ReplayDetector:
-    """A pass's recorded raw detections at this row's thresholds (a replay, not a model)."""
+    """A pass's recorded raw detections at this row's thresholds (a replay, not a model),
+    with the model's alarm verifier (None: alarms without a second look)."""
 
-    def __init__(self, card, classes, index: int):
+    def __init__(self, card, classes, index: int, verifier=None):
         self.card, self.classes, self.index = card, classes, index
+        self.alarm_verifier = verifier
         self.raw = None
         self.last_timings_ms = {"preprocess": 0.0, "inference": 1e-3, "postprocess": 0.0}
 
@@ -136,11 +141,10 @@ def replay(pings: list[Ping], det: ReplayDetector):
     from vision.detect.pipeline import DetectionPipeline, FrameIn
 
     pipe = DetectionPipeline(det, source="sonar")  # never started: its step is called here
-    blank = np.zeros(FAN_SIZE[::-1], np.uint8)
     alarms, per_ping = [], []
     for k, p in enumerate(pings):
         det.raw = p.raw[det.index]
-        result = pipe._process(FrameIn(blank, k / FPS, k))
+        result = pipe._process(FrameIn(p.image, k / FPS, k))
         alarms += result.new_alarms
         per_ping.append(result.detections)
     return alarms, {a.track_id: a for a in alarms}, per_ping
@@ -254,12 +258,13 @@ def ping_hits(entries: list[dict], index: int, cid: int, thr: float) -> tuple[in
     return hits, shown
 
 
-def model_rows(index: int, detector, rows_thr, bare, clutter, containers) -> list[dict]:
+def model_rows(index: int, detector, rows_thr, bare, clutter, containers, verifier=None) -> list[dict]:
     cid = detector.classes.index("parasitic_container")
     card = detector.card
     rows = []
     for thr in rows_thr:
-        det = ReplayDetector(_row_card(card, thr, max(thr, card.threshold("niche_anomaly"))), detector.classes, index)
+        det = ReplayDetector(_row_card(card, thr, max(thr, card.threshold("niche_anomaly"))), detector.classes, index,
+                             verifier)
         bare_alarms = [f"{a.class_name} at {e['target']}" for e in bare for a in replay(e["pings"], det)[0]]
         false_alarms = [f"{a.class_name} at {e['target']}" for e in clutter for a in replay(e["pings"], det)[0]]
         judged = [e for e in containers if e["shown"]]
@@ -288,7 +293,8 @@ def operating_row(rows: list[dict]) -> dict | None:
 
 
 def _print_rows(m: dict) -> None:
-    print(f"model {m['model']} (card threshold {m['card_container_threshold']})")
+    second = f", second look by {m['alarm_verifier']}" if m["alarm_verifier"] else ", no second look"
+    print(f"model {m['model']} (card threshold {m['card_container_threshold']}{second})")
     print(f"{'threshold':>9} {'bare /min':>9} {'clutter /min':>12} {'object-free /min':>16} "
           f"{'containers alarmed':>19} {'pings':>11}  where")
     for r in m["rows"]:
@@ -329,6 +335,7 @@ def main() -> int:
     from sim.sensor_streams import EMBEDDED_MULTIBEAM
     from vision.classes import CLASSES
     from vision.detect import OnnxDetector
+    from vision.detect.verifier import verifier_for
     from vision.tracking.bytetrack import WEAK_FRACTION
 
     t0 = time.monotonic()
@@ -345,12 +352,15 @@ def main() -> int:
            "pings": sum(len(e["pings"]) for e in bare + clutter + containers),
            "goal_alarms_per_min": ba.GOAL_ALARMS_PER_MIN, "models": []}
     for i, (path, d) in enumerate(zip(models, detectors)):
-        out["models"].append({"model": str(path), "model_sha256": d.card.sha256,
-                              "card_container_threshold": d.card.threshold("parasitic_container"),
-                              "detector_floor": round(floors[i], 4),
-                              "rows": model_rows(i, d, rows_thr, bare, clutter, containers)})
-        best = operating_row(out["models"][-1]["rows"])
-        out["models"][-1]["operating_threshold"] = None if best is None else best["container_threshold"]
+        verifier = verifier_for(d)
+        for second_look in ([verifier, None] if verifier is not None else [None]):
+            out["models"].append({"model": str(path), "model_sha256": d.card.sha256,
+                                  "card_container_threshold": d.card.threshold("parasitic_container"),
+                                  "detector_floor": round(floors[i], 4),
+                                  "alarm_verifier": None if second_look is None else second_look.path.name,
+                                  "rows": model_rows(i, d, rows_thr, bare, clutter, containers, second_look)})
+            best = operating_row(out["models"][-1]["rows"])
+            out["models"][-1]["operating_threshold"] = None if best is None else best["container_threshold"]
     out["wall_s"] = round(time.monotonic() - t0, 1)
     print(f"worlds from seed {args.seed}; range {args.range:g} m; {out['pings']} pings, each model run once a ping "
           f"and replayed per row; {_fmt(_minutes(bare))} min bare plating + {_fmt(_minutes(clutter))} min clutter")
