@@ -26,10 +26,10 @@ The model runs ONCE per ping, down to the weakest level any row needs; each row 
 those raw detections through a fresh ByteTracker and AlarmBook (the live pipeline's step,
 DetectionPipeline._process) at its container / anomaly threshold. The card's hull-fitting
 suppression and alarm evidence apply as they do live; a model whose card names an alarm
-verifier is given twice, with its second look on each ping's fan and without. Why: the model card's
-rule counts false alarms per single frame on unrelated val views, but one fender that
-scores 0.6 in every ping of a pass raises one alarm, not one per ping, and the sonar's
-operating point should be chosen on what the pilot gets.
+verifier is given twice, with its second look on each ping's fan and without. Why: the
+model card's rule counts false alarms per single frame on unrelated val views, but one
+fender that scores 0.6 in every ping of a pass raises one alarm, not one per ping, and the
+sonar's operating point should be chosen on what the pilot gets.
 
 Per row: track-confirmed alarms per minute of bare plating, of clutter, and of both
 together (the object-free sweep, against the camera's goal of <= 0.5 a minute; clutter
