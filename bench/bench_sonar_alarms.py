@@ -24,7 +24,7 @@ beside the sonar.
 
 The model runs ONCE per ping, down to the weakest level any row needs; each row replays
 those raw detections through a fresh ByteTracker and AlarmBook (the live pipeline's step,
-DetectionPipeline._process) at its container / anomaly threshold. The card's hull-fitting
+DetectionPipeline.process) at its container / anomaly threshold. The card's hull-fitting
 suppression and alarm evidence apply as they do live; a model whose card names an alarm
 verifier is given twice, with its second look on each ping's fan and without. Why: the
 model card's rule counts false alarms per single frame on unrelated val views, but one
@@ -144,7 +144,7 @@ def replay(pings: list[Ping], det: ReplayDetector):
     alarms, per_ping = [], []
     for k, p in enumerate(pings):
         det.raw = p.raw[det.index]
-        result = pipe._process(FrameIn(p.image, k / FPS, k))
+        result = pipe.process(FrameIn(p.image, k / FPS, k))
         alarms += result.new_alarms
         per_ping.append(result.detections)
     return alarms, {a.track_id: a for a in alarms}, per_ping
