@@ -4,6 +4,7 @@ with the crop's brightness, so the rules of the look can be checked frame by fra
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -196,9 +197,27 @@ def test_training_mines_the_detectors_boxes_and_writes_a_verifier_the_station_lo
     assert "crops from" not in capsys.readouterr().err and len(list(cache.glob("*.npz"))) == 4
     assert card["sha256"] == sha256_of(out) and card["classes"] == list(av.CLASSES)
     assert card["detector"]["sha256"] == detector.card.sha256 and card["training"]["epochs"] == 2
+    assert "synthetic images rendered by HullWatch" in card["licence"]
     loaded = AlarmVerifier(out)
     p = loaded.scores(mined["crops"][:5])
     assert p.shape == (min(5, n), 3) and np.allclose(p.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_a_verifier_trained_on_real_frames_carries_their_terms(tmp_path):
+    """The real FLS frames' set (`hullwatch dataset --from-fls`) names its card
+    dataset_card.json; its research-only terms reach the verifier's card as the detector's."""
+    from vision.training import alarm_verifier as av
+    from vision.training.fls_dataset import convert_fls
+
+    fls = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sonar_fls" / "watertank-segmentation"
+    if not fls.is_dir():
+        pytest.skip("the real FLS frames are not in ../shared/data")
+    convert_fls(fls, tmp_path / "fls", seed=7)
+    (tmp_path / "bare").mkdir()
+    terms = av.licence_of([tmp_path / "fls", tmp_path / "bare"])
+    assert "fls: Training data: marine-debris-fls-datasets" in terms and "research" in terms, terms
+    assert "bare: Training data: a YOLO data set without a HullWatch card" in terms, terms
+    assert av._card_sha(tmp_path / "fls") is not None and av._card_sha(tmp_path / "bare") is None
 
 
 def test_a_detector_card_naming_a_missing_verifier_says_so(tmp_path):

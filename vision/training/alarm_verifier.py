@@ -39,6 +39,7 @@ import numpy as np
 
 from vision.classes import ALARM_CLASSES
 from vision.detect.verifier import FORMAT, INPUT_PX, VERSION, verifier_input
+from vision.training.yolo_layout import DATA_CARD_NAMES
 
 POSITIVE_IOU, NEGATIVE_IOU = 0.5, 0.1
 FITTING_IOU = 0.3
@@ -252,9 +253,29 @@ def mine_cached(data_dir: Path, detector, splits, seed: int, cache_dir: Path | N
     return crops
 
 
+def _data_card(data_dir: Path) -> Path | None:
+    """The data set's card: `hullwatch dataset` writes card.json, `--from-fls` dataset_card.json."""
+    return next((p for p in (Path(data_dir) / n for n in DATA_CARD_NAMES) if p.is_file()), None)
+
+
 def _card_sha(data_dir: Path) -> str | None:
-    p = Path(data_dir) / "card.json"
-    return hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else None
+    p = _data_card(data_dir)
+    return hashlib.sha256(p.read_bytes()).hexdigest() if p is not None else None
+
+
+def licence_of(datasets) -> str:
+    """The verifier's terms: HullWatch's, and every training set's own (the real FLS frames
+    are research-only, and a verifier trained on them carries that, as the detector's card does)."""
+    from vision.training.model_card_writer import licence_notes_of_sets
+
+    sets = []
+    for d in datasets:
+        p = _data_card(d)
+        try:
+            sets.append((d, json.loads(p.read_text(encoding="utf-8")) if p is not None else None))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            sets.append((d, None))
+    return "AGPL-3.0-or-later (HullWatch) | " + licence_notes_of_sets(sets)["data"]
 
 
 def main(argv=None) -> int:
@@ -308,7 +329,7 @@ def main(argv=None) -> int:
                      "test_crops": np.bincount(te["labels"], minlength=3).tolist(), "epochs": args.epochs,
                      "seed": args.seed, "framework": "torch (this module), exported to ONNX opset 17",
                      "wall_s": round(time.monotonic() - t0, 1)},
-        "licence": "AGPL-3.0-or-later (HullWatch); trained only on images HullWatch renders itself",
+        "licence": licence_of(args.datasets),
     })
     card_path.write_text(json.dumps(card, indent=1))
     say(f"verifier: wrote {args.out} and {card_path.name}; levels {levels}; test {figures}")

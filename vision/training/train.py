@@ -44,6 +44,7 @@ from vision.evaluation.evaluate_dataset import (DatasetError, check_names, evalu
 
 from .model_card_writer import (DEFAULT_CONF, DEFAULT_IOU, card_document, choose_operating_thresholds,
                                 copy_atomic, dataset_ref, licence_notes, licence_notes_of_sets, write_card)
+from .yolo_layout import DATA_CARD_NAMES
 from ..atomic_files import write_bytes_atomic
 
 KINDS = ("camera", "sonar")
@@ -146,7 +147,7 @@ def work_dir_for(output) -> Path:
 
 
 def _dataset_card(data_dir: Path) -> tuple[dict | None, Path | None]:
-    for name in ("card.json", "dataset_card.json"):  # `hullwatch dataset` / `--from-fls`
+    for name in DATA_CARD_NAMES:
         p = data_dir / name
         if p.is_file():
             try:

@@ -24,7 +24,8 @@ SPLITS = ("train", "val", "test")
 SPLIT_FRACTIONS = {"train": 0.7, "val": 0.15, "test": 0.15}
 # a folder holding one of these is taken to be a data set that --force may replace;
 # anything else is never deleted, whatever the flags
-DATASET_MARKERS = ("data.yaml", "card.json", "dataset_card.json")
+DATA_CARD_NAMES = ("card.json", "dataset_card.json")  # `hullwatch dataset` / `--from-fls`
+DATASET_MARKERS = ("data.yaml", *DATA_CARD_NAMES)
 
 
 class DatasetLayoutError(ValueError):
