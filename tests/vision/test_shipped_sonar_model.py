@@ -1,9 +1,7 @@
 """The sonar model shipped in resources/models: on the held-out split of the real forward-
 looking sonar frames its card's headline figure, reproduced here from the data in
 ../shared/data; on a rendered sonar pass along bare plating, no alarm; and on fans rendered
-fresh, flown close as a sweep flies them, the containers found (a known gap: this model
-finds almost none of them, as its card records, so that test is a strict xfail until a
-model that learns them ships)."""
+fresh, flown close as a sweep flies them, the containers found at the card's threshold."""
 from __future__ import annotations
 
 import dataclasses
@@ -25,11 +23,13 @@ pytestmark = pytest.mark.skipif(not SONAR_MODEL.exists(), reason="no sonar model
 # just under the figure in the model card, so any regression of the model or the runtime shows.
 REAL_SPLIT_MAP50_MARGIN = 0.02
 CONTAINER = CLASS_ID["parasitic_container"]
-CLOSE_FANS = 48
+# ~45 containers a seed. The card's close_fan_check: single pings at the operating point find
+# 0.40 of them (179 containers, 6 seeds; 0.50 before the verifier's look). Half that is the
+# floor: a seed falls under it by chance about once in 500 runs, and a model that lost its
+# grip on rendered containers (the previous one found 0.03) fails every time.
+CLOSE_FANS = 144
 MATCH_IOU = 0.3
-# single pings at the card's container threshold: the close-fan fine-tune in the card's
-# candidates_not_shipped reached 0.36 at 0.5 on the held-out close set (son_near_906)
-RENDERED_RECALL_FLOOR = 0.3
+RENDERED_RECALL_FLOOR = 0.2
 
 
 @pytest.fixture(scope="module")
@@ -59,15 +59,14 @@ def detector():
     return OnnxDetector(SONAR_MODEL, expected_classes=CLASSES)
 
 
-@pytest.mark.xfail(strict=True, reason="the shipped sonar model finds ~2 % of rendered containers in close fans "
-                   "(sonar.card.json: evaluations on son_near_906, alarm_operating_point.sweep_check)")
 def test_shipped_sonar_model_finds_planted_containers_in_close_fans(detector):
     """Fans rendered fresh, as a sweep flies the sonar 1-3 m off the plating (`hullwatch
     dataset --standoff 1 3`), of a seed drawn per run: the card's container threshold finds
     at least RENDERED_RECALL_FLOOR of the containers in them, single pings, pooled. What the
     station would drop before an alarm is dropped here too: a box the card's fitting
     suppression removes, and one its alarm verifier (when the card names one) doubts on this
-    ping alone (live, an alarm waits for the mean of three looks, so one look is harsher)."""
+    ping alone (live, an alarm waits for the mean of three looks, so one look is harsher;
+    a box it cannot judge, at the fan's edge, waits there for the next ping, so here it is a miss)."""
     from vision.detect.verifier import verifier_for
     from vision.detections import box_iou
     from vision.fittings import FIELD as FITTING_FIELD, drop_alarms_on_fittings
@@ -90,9 +89,11 @@ def test_shipped_sonar_model_finds_planted_containers_in_close_fans(detector):
                 continue
             iou = box_iou(np.array([t], float), boxes)[0]
             k = int(iou.argmax())
-            found += bool(iou[k] >= MATCH_IOU and (level is None or
-                                                   verifier.score(s.image, boxes[k], "parasitic_container") >= level))
-    assert total >= 10, f"seed {seed}: only {total} containers shown in {CLOSE_FANS} fans"
+            if iou[k] < MATCH_IOU:
+                continue
+            look = None if level is None else verifier.score(s.image, boxes[k], "parasitic_container")
+            found += level is None or (look is not None and look >= level)
+    assert total >= 25, f"seed {seed}: only {total} containers shown in {CLOSE_FANS} fans"
     assert found / total >= RENDERED_RECALL_FLOOR, f"seed {seed}: found {found} of {total} containers"
 
 
