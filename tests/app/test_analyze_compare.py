@@ -1,7 +1,7 @@
 """Re-analysis and comparison of mission records (issue 8, section 3), on a real record: the
 station on the embedded world (its own child process, as `hullwatch` runs it) flies to the
 container planted on the starboard bilge keel and holds there until its live map has a
-finding; then the record is closed and signed, and re-analysed offline.
+camera finding; then the record is closed and signed, and re-analysed offline.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pytest
 
 from app.record_analysis import analyze_record, write_analysis
 from app.record_analysis_findings import MATCH_MAX_M
-from app.record_compare import NotSameVessel, compare_records
+from app.record_compare import SEEN_SHARE, NotSameVessel, compare_records
 from recording.errors import RecordError
 from recording.keys import InstallationKey
 from recording.manifest import read_addenda
@@ -54,8 +54,10 @@ def record(tmp_path_factory, key):
         station.start_recording(MissionInfo("MV Embedded Example", imo="9000001", operator="test"), key=key)
         fly_to(vehicle, target_for(ew.model.queries, placement, obj.center_h), timeout_s=240.0)
         deadline = time.monotonic() + FINDING_TIMEOUT_S
+        # a camera finding: the sonar reaches metres ahead and can find the container before the
+        # camera has looked at the hull around it, which the comparison's coverage needs
         while time.monotonic() < deadline and not any(
-                f.observations >= 3 for f in station.station_map.worker.latest.findings):
+                f.observations >= 3 and "camera" in f.sources for f in station.station_map.worker.latest.findings):
             time.sleep(0.5)
         time.sleep(HOLD_AFTER_FINDING_S)
         summary = station.stop_recording()
@@ -171,8 +173,13 @@ def test_compare_finds_nothing_new_in_itself_and_the_vanished_container(record, 
     c = compare_records(record, later)
     assert not c.matched and not c.appeared
     assert [u.finding.finding_id for u in c.vanished] == [f["finding_id"] for f in gone]
-    # B's own map saw the place (the copy keeps the record's coverage): it vanished, not "not seen"
-    assert all(u.status == "vanished" and u.other_seen_share >= 0.5 for u in c.vanished)
+    # B's own map saw the place the camera found the container at (the copy keeps the record's
+    # coverage): it vanished, not "not seen"; a sonar finding metres off, at the edge of what
+    # the short mission covered, may be "not seen in B", and each status follows its coverage
+    shown = [(u.finding.class_name, u.finding.sources, u.finding.address, u.status, u.other_seen_share)
+             for u in c.vanished]
+    assert any(u.status == "vanished" and "camera" in u.finding.sources for u in c.vanished), shown
+    assert all((u.status == "vanished") == (u.other_seen_share >= SEEN_SHARE) for u in c.vanished), shown
 
     from app.cmd_compare import run_compare_command
 
