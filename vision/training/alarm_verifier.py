@@ -39,7 +39,7 @@ import numpy as np
 
 from vision.classes import ALARM_CLASSES
 from vision.detect.verifier import FORMAT, INPUT_PX, VERSION, verifier_input
-from vision.training.yolo_layout import DATA_CARD_NAMES
+from vision.training.yolo_layout import data_card_path
 
 POSITIVE_IOU, NEGATIVE_IOU = 0.5, 0.1
 FITTING_IOU = 0.3
@@ -253,13 +253,8 @@ def mine_cached(data_dir: Path, detector, splits, seed: int, cache_dir: Path | N
     return crops
 
 
-def _data_card(data_dir: Path) -> Path | None:
-    """The data set's card: `hullwatch dataset` writes card.json, `--from-fls` dataset_card.json."""
-    return next((p for p in (Path(data_dir) / n for n in DATA_CARD_NAMES) if p.is_file()), None)
-
-
 def _card_sha(data_dir: Path) -> str | None:
-    p = _data_card(data_dir)
+    p = data_card_path(data_dir)
     return hashlib.sha256(p.read_bytes()).hexdigest() if p is not None else None
 
 
@@ -270,7 +265,7 @@ def licence_of(datasets) -> str:
 
     sets = []
     for d in datasets:
-        p = _data_card(d)
+        p = data_card_path(d)
         try:
             sets.append((d, json.loads(p.read_text(encoding="utf-8")) if p is not None else None))
         except (json.JSONDecodeError, UnicodeDecodeError):

@@ -44,7 +44,7 @@ from vision.evaluation.evaluate_dataset import (DatasetError, check_names, evalu
 
 from .model_card_writer import (DEFAULT_CONF, DEFAULT_IOU, card_document, choose_operating_thresholds,
                                 copy_atomic, dataset_ref, licence_notes, licence_notes_of_sets, write_card)
-from .yolo_layout import DATA_CARD_NAMES
+from .yolo_layout import data_card_path
 from ..atomic_files import write_bytes_atomic
 
 KINDS = ("camera", "sonar")
@@ -147,14 +147,13 @@ def work_dir_for(output) -> Path:
 
 
 def _dataset_card(data_dir: Path) -> tuple[dict | None, Path | None]:
-    for name in DATA_CARD_NAMES:
-        p = data_dir / name
-        if p.is_file():
-            try:
-                return json.loads(p.read_text(encoding="utf-8")), p
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                raise TrainError(f"{p}: the data set's card is not valid JSON") from None
-    return None, None
+    p = data_card_path(data_dir)
+    if p is None:
+        return None, None
+    try:
+        return json.loads(p.read_text(encoding="utf-8")), p
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise TrainError(f"{p}: the data set's card is not valid JSON") from None
 
 
 def check_training_data(data_dir, kind: str):

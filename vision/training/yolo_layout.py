@@ -28,6 +28,11 @@ DATA_CARD_NAMES = ("card.json", "dataset_card.json")  # `hullwatch dataset` / `-
 DATASET_MARKERS = ("data.yaml", *DATA_CARD_NAMES)
 
 
+def data_card_path(data_dir) -> Path | None:
+    """The data set's own card, whichever of DATA_CARD_NAMES it is; None without one."""
+    return next((p for p in (Path(data_dir) / n for n in DATA_CARD_NAMES) if p.is_file()), None)
+
+
 class DatasetLayoutError(ValueError):
     pass
 
